@@ -1,0 +1,101 @@
+# virtio-os: a bare-metal x86_64 guest with its own virtio drivers.
+#
+#   make          build the kernel, the GRUB ISO and the host test programs
+#   make run      install what is missing, build, boot in QEMU (virtio disk + NIC, serial on stdio)
+#   make test     build everything and run every test (host unit tests + QEMU serial-console tests)
+#   make bench    benchmarks (print figures, assert nothing)
+#   make clean    remove build/
+#
+# Everything generated lands in build/. The Makefile is -j safe and incremental.
+
+BUILD      := build
+PYTEST     := /usr/bin/python3 -m pytest
+QEMU       := qemu-system-x86_64
+KERNEL     := $(BUILD)/kernel.elf
+ISO        := $(BUILD)/virtio-os.iso
+
+.DEFAULT_GOAL := all
+.DELETE_ON_ERROR:
+
+include mk/deps.mk
+include mk/newlib.mk
+
+# --- The kernel -------------------------------------------------------------
+# No SSE/FPU anywhere in the kernel (-mgeneral-regs-only): interrupt handlers
+# then never have to save vector state. No red zone: an interrupt would
+# overwrite it. Linked at 2 MiB and identity mapped, so the default code model
+# is enough and physical == virtual.
+KCC      := gcc
+KCFLAGS  := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protector \
+	    -mno-red-zone -mgeneral-regs-only -fno-omit-frame-pointer -fno-common \
+	    -Wall -Wextra -Werror -Wno-unused-parameter \
+	    -I. -isystem $(NEWLIB_INC) -MMD -MP
+KASFLAGS := -g -I. -MMD -MP -D__ASSEMBLY__
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none \
+	    -T linker/kernel.ld
+LIBGCC   := $(shell $(KCC) -print-libgcc-file-name)
+
+# Every layer is a folder; every .c/.S in it belongs to the kernel. The EFI
+# loader (arch/x86_64/boot/efi) is a separate program with its own rules.
+KSRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S arch/x86_64/boot/*.S \
+		    kernel/*.c drivers/*.c virtio/*.c)
+KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
+
+$(BUILD)/obj/%.c.o: %.c $(NEWLIB_STAMP)
+	@mkdir -p $(@D)
+	$(KCC) $(KCFLAGS) -c $< -o $@
+
+$(BUILD)/obj/%.S.o: %.S
+	@mkdir -p $(@D)
+	$(KCC) $(KASFLAGS) -c $< -o $@
+
+$(KERNEL): $(KOBJS) linker/kernel.ld $(NEWLIB_STAMP)
+	$(KCC) $(KLDFLAGS) -o $@ $(KOBJS) $(NEWLIB_LIBC) $(LIBGCC)
+
+-include $(KOBJS:.o=.d)
+
+# --- GRUB ISO (BIOS + UEFI hybrid) -----------------------------------------
+$(ISO): $(KERNEL) boot/grub.cfg
+	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
+	cp $(KERNEL) $(BUILD)/iso/boot/kernel.elf
+	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
+		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
+
+# --- Host programs (unit tests, fuzzer, ring benchmark) --------------------
+-include test/host/host.mk
+
+.PHONY: all kernel iso run test test-host test-qemu bench clean format format-check
+all: $(KERNEL) $(ISO) $(HOST_TEST_BINS)
+kernel: $(KERNEL)
+iso: $(ISO)
+
+# A scratch disk for `make run`, so the virtio-blk driver has something to show.
+$(BUILD)/run-disk.img:
+	@mkdir -p $(@D)
+	truncate -s 64M $@
+
+RUN_DEVICES := -device virtio-rng-pci \
+	-drive file=$(BUILD)/run-disk.img,format=raw,if=none,id=disk0 \
+	-device virtio-blk-pci,drive=disk0 \
+	-netdev user,id=net0 -device virtio-net-pci,netdev=net0
+run: deps all $(BUILD)/run-disk.img
+	$(QEMU) -M q35 -m 256M -nographic -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		$(RUN_DEVICES) -kernel $(KERNEL) -append "$(CMDLINE)"; \
+	status=$$?; [ $$status -eq 1 ] || [ $$status -eq 0 ] || echo "qemu exit status $$status"
+
+# `make test` is the one command CI runs: host tests and QEMU tests, all
+# collected by pytest so the summary line counts every one of them.
+test: deps all
+	$(PYTEST) -q -p no:cacheprovider test/
+
+bench: deps all $(BENCH_TARGETS)
+
+format:
+	clang-format -i $(shell git ls-files '*.c' '*.h')
+format-check:
+	clang-format --dry-run -Werror $(shell git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf $(BUILD)

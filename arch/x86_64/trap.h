@@ -1,0 +1,47 @@
+/*
+ * Interrupt and exception entry. Every IDT vector has a small stub
+ * (arch/x86_64/isr.S) that saves the general registers into a trap_frame and
+ * calls trap_dispatch(). Vectors 0-31 are CPU exceptions (dumped, then the
+ * machine stops with a failure status); 32-255 are interrupts, handed to
+ * irq_dispatch() in kernel/irq.c, which also signals end-of-interrupt.
+ *
+ * Vector plan (Intel SDM vol. 3, 6.2; the LAPIC uses the top 4 bits of the
+ * vector as priority):
+ *	0x00-0x1f  CPU exceptions
+ *	0x20-0x2f  legacy 8259 PIC, remapped here and masked (spurious only)
+ *	0x30-0xef  allocated at run time: IOAPIC GSIs, MSI and MSI-X
+ *	0xf0       LAPIC timer tick
+ *	0xfe       LAPIC error
+ *	0xff       LAPIC spurious
+ */
+#ifndef ARCH_X86_64_TRAP_H
+#define ARCH_X86_64_TRAP_H
+
+#include <stdint.h>
+
+#define VECTOR_PIC_BASE      0x20
+#define VECTOR_DYNAMIC_FIRST 0x30
+#define VECTOR_DYNAMIC_LAST  0xef
+#define VECTOR_TIMER         0xf0
+#define VECTOR_APIC_ERROR    0xfe
+#define VECTOR_SPURIOUS      0xff
+
+struct trap_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
+	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vector, error_code; /* error_code is 0 when the CPU pushes none */
+	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
+};
+
+void trap_dispatch(struct trap_frame *tf);       /* arch/x86_64/trap.c */
+void irq_dispatch(unsigned vector);             /* kernel/irq.c */
+
+/* Set up GDT (with TSS) and IDT. */
+void gdt_init(void);
+void idt_init(void);
+
+/* For the `fault` self-test: an exception the next trap must not return from
+ * ends the machine; a test may instead ask to survive one exception. */
+extern volatile int trap_expect_vector; /* -1: none expected */
+
+#endif

@@ -1,0 +1,33 @@
+# Host programs: unit tests for kernel logic compiled for Linux, under
+# AddressSanitizer and UndefinedBehaviorSanitizer.
+#
+# Each test/host/test_NAME.c becomes build/host/test_NAME, linked with the
+# project sources listed in HOST_SRCS_test_NAME (unchanged kernel sources)
+# and the shims in test/host/shim/. test/host/test_host_programs.py runs every
+# such program and turns each `ok`/`not ok` line into a pytest result.
+
+HOST_CC      := gcc
+HOST_CFLAGS  := -std=c11 -O1 -g -Wall -Wextra -Werror -Wno-unused-parameter \
+		-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
+		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim -MMD -MP
+HOST_LDFLAGS := -fsanitize=address,undefined -pthread
+
+HOST_TESTS     := $(patsubst test/host/%.c,%,$(wildcard test/host/test_*.c))
+HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/%,$(HOST_TESTS))
+HOST_SHIM_SRCS := $(wildcard test/host/shim/*.c)
+
+# Per-test source lists live next to the tests.
+-include $(wildcard test/host/*.mk.inc)
+
+define host_test_rule
+$(BUILD)/host/$(1): test/host/$(1).c $(HOST_SRCS_$(1)) $(HOST_SHIM_SRCS) test/host/host.mk
+	@mkdir -p $$(@D)
+	$(HOST_CC) $(HOST_CFLAGS) -o $$@ test/host/$(1).c $(HOST_SRCS_$(1)) $(HOST_SHIM_SRCS) $(HOST_LDFLAGS)
+endef
+$(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
+
+-include $(HOST_TEST_BINS:=.d)
+
+.PHONY: test-host
+test-host: $(HOST_TEST_BINS)
+	$(PYTEST) -q -p no:cacheprovider test/host/
