@@ -9,7 +9,7 @@
 #define KERNEL_SECTION_H
 
 #define SECTION_ENTRY(section, type, id)                                       \
-	static const type id __attribute__((used, section(#section), aligned(8)))
+	static const type id __attribute__((used, __section__(#section), aligned(8)))
 
 #define SECTION_FOREACH(section, type, var)                                    \
 	extern const type __start_##section[], __stop_##section[];             \
