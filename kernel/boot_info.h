@@ -10,10 +10,22 @@
 #ifndef KERNEL_BOOT_INFO_H
 #define KERNEL_BOOT_INFO_H
 
-#include <stdint.h>
-
 #define BOOT_INFO_MAGIC   0x564f5342u /* "BSOV" */
 #define BOOT_INFO_VERSION 1
+#define BOOT_INFO_SIZE    4152 /* sizeof(struct boot_info), for assembly */
+
+/*
+ * The 64-bit entry for loaders that are already in long mode (the EFI
+ * loader): a note in the kernel ELF, like the PVH note, whose descriptor is
+ * the 8-byte physical address of a function called as
+ *	void entry(struct boot_info *info)   (System V ABI, info in %rdi)
+ * with interrupts off, on any identity-mapping page tables and any stack.
+ */
+#define KERNEL_NOTE_NAME         "VirtioOS"
+#define KERNEL_NOTE_TYPE_ENTRY64 0x64
+
+#ifndef __ASSEMBLY__
+#include <stdint.h>
 
 enum boot_path {
 	BOOT_PATH_MULTIBOOT2 = 1, /* GRUB, BIOS or UEFI */
@@ -57,19 +69,12 @@ struct boot_info {
 	struct boot_framebuffer fb;
 };
 
-/*
- * The 64-bit entry for loaders that are already in long mode (the EFI
- * loader): a note in the kernel ELF, like the PVH note, whose descriptor is
- * the 8-byte physical address of a function called as
- *	void entry(struct boot_info *info)   (System V ABI, info in %rdi)
- * with interrupts off, on any identity-mapping page tables and any stack.
- */
-#define KERNEL_NOTE_NAME        "VirtioOS"
-#define KERNEL_NOTE_TYPE_ENTRY64 0x64
+_Static_assert(sizeof(struct boot_info) == BOOT_INFO_SIZE, "update BOOT_INFO_SIZE");
 
 /* The kernel's copy, valid from the start of kmain(). */
 extern struct boot_info boot_info;
 
 const char *boot_path_name(uint32_t path);
 
+#endif /* __ASSEMBLY__ */
 #endif

@@ -11,7 +11,13 @@
 
 #define PAGE_SIZE 4096ul
 
-void mm_init(void);
+void mm_init(void);  /* over boot_info.regions, minus the kernel image */
+void heap_init(void); /* newlib's heap (sbrk), after mm_init() */
+
+/* mm_init() with the memory map and the kernel image given explicitly, so
+ * the host unit test can run the allocator over a fake memory map. */
+struct mem_region;
+void mm_init_from(const struct mem_region *regions, unsigned n, uint64_t kstart, uint64_t kend);
 
 /* Take [base, base+len) out of the free pool (ACPI tables, boot data found
  * after mm_init). Rounds outwards to whole pages. */
@@ -20,6 +26,16 @@ void mm_reserve(uint64_t base, uint64_t len);
 /* `count` contiguous zeroed pages, or NULL. */
 void *page_alloc(size_t count);
 void page_free(void *p, size_t count);
+/* page_alloc() without the zeroing, for callers that clear what they use
+ * (the heap behind sbrk): zeroing 64 MiB at boot costs time under TCG. */
+void *page_alloc_uninit(size_t count);
+
+/* Make device memory at [phys, phys+size) accessible, uncached, and return
+ * its (identity-mapped) address. Below 4 GiB everything is mapped at boot. */
+void *ioremap(uint64_t phys, uint64_t size);
+
+/* Replace the boot page tables with ones built from the memory map. */
+void paging_init(void);
 
 struct mm_stats {
 	uint64_t total_usable; /* bytes of MEM_USABLE RAM in the memory map */

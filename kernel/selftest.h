@@ -22,6 +22,6 @@ struct selftest {
 bool check(bool ok, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Run the tests named in `list` (comma separated); never returns. */
-void selftest_run(const char *list) __attribute__((noreturn));
+void selftest_run(const char *list) __attribute__((__noreturn__));
 
 #endif

@@ -18,6 +18,6 @@ struct shell_command {
 	SECTION_ENTRY(shell_commands, struct shell_command, shell_cmd_##id) =  \
 		{#id, usage_, help_, func}
 
-void shell_run(void) __attribute__((noreturn));
+void shell_run(void) __attribute__((__noreturn__));
 
 #endif

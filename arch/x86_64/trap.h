@@ -40,8 +40,4 @@ void irq_dispatch(unsigned vector);             /* kernel/irq.c */
 void gdt_init(void);
 void idt_init(void);
 
-/* For the `fault` self-test: an exception the next trap must not return from
- * ends the machine; a test may instead ask to survive one exception. */
-extern volatile int trap_expect_vector; /* -1: none expected */
-
 #endif

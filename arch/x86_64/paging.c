@@ -1,0 +1,116 @@
+/*
+ * The kernel's page tables (Intel SDM vol. 3, 4.5: 4-level paging).
+ *
+ * Everything is identity mapped (virtual == physical) with 2 MiB pages:
+ *  - RAM (usable, ACPI and NVS regions of the memory map) is write-back;
+ *  - everything else below 4 GiB (PCI windows, ECAM, LAPIC, IOAPIC, flash)
+ *    is mapped uncached, because a device register must see every access,
+ *    in order, exactly once. A 2 MiB page only partly covered by RAM is
+ *    uncached too: correct, merely slower for that bit of RAM;
+ *  - above 4 GiB only RAM is mapped at boot; device memory there (64-bit PCI
+ *    BARs, which OVMF places high) is mapped uncached on demand by ioremap().
+ * Unmapped addresses fault, so a wild pointer shows up as a page fault dump.
+ *
+ * Uncached means PCD|PWT set in the entry: with the power-on PAT that
+ * selects PAT entry 3, "UC" (SDM 11.12.3).
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86_64/cpu.h"
+#include "kernel/boot_info.h"
+#include "kernel/log.h"
+#include "kernel/mm.h"
+#include "kernel/panic.h"
+
+#define PTE_PRESENT (1ull << 0)
+#define PTE_WRITE   (1ull << 1)
+#define PTE_PWT     (1ull << 3)
+#define PTE_PCD     (1ull << 4)
+#define PTE_HUGE    (1ull << 7)
+#define PTE_ADDR    0x000ffffffffff000ull
+
+#define HUGE_PAGE   (2ull << 20)
+#define FOUR_GIB    (4ull << 30)
+
+static uint64_t *pml4;
+
+static bool is_ram_type(uint32_t type)
+{
+	return type == MEM_USABLE || type == MEM_ACPI_RECLAIM || type == MEM_ACPI_NVS;
+}
+
+/* Is [base, base + len) entirely covered by RAM-type regions? */
+static bool range_is_ram(uint64_t base, uint64_t len)
+{
+	uint64_t pos = base, end = base + len;
+	bool progress = true;
+
+	/* Regions may be unsorted: sweep until no region extends coverage. */
+	while (pos < end && progress) {
+		progress = false;
+		for (uint32_t i = 0; i < boot_info.nregions; i++) {
+			const struct mem_region *r = &boot_info.regions[i];
+			if (is_ram_type(r->type) && r->base <= pos && pos < r->base + r->length) {
+				pos = r->base + r->length;
+				progress = true;
+			}
+		}
+	}
+	return pos >= end;
+}
+
+static uint64_t *next_table(uint64_t *table, unsigned index)
+{
+	if (!(table[index] & PTE_PRESENT)) {
+		void *page = page_alloc(1);
+		if (!page)
+			panic("paging: out of memory for page tables");
+		table[index] = (uint64_t)(uintptr_t)page | PTE_PRESENT | PTE_WRITE;
+	}
+	return (uint64_t *)(uintptr_t)(table[index] & PTE_ADDR);
+}
+
+/* Map one 2 MiB page at `addr` (2 MiB aligned) onto itself. An existing
+ * mapping is left alone unless `replace` is set. */
+static void map_huge(uint64_t addr, bool uncached, bool replace)
+{
+	uint64_t *pdpt = next_table(pml4, (addr >> 39) & 511);
+	uint64_t *pd = next_table(pdpt, (addr >> 30) & 511);
+	uint64_t *pde = &pd[(addr >> 21) & 511];
+
+	if ((*pde & PTE_PRESENT) && !replace)
+		return;
+	*pde = addr | PTE_PRESENT | PTE_WRITE | PTE_HUGE | (uncached ? PTE_PCD | PTE_PWT : 0);
+}
+
+void paging_init(void)
+{
+	pml4 = page_alloc(1);
+	if (!pml4)
+		panic("paging: no memory for the top-level table");
+
+	for (uint64_t a = 0; a < FOUR_GIB; a += HUGE_PAGE)
+		map_huge(a, a >= HUGE_PAGE && !range_is_ram(a, HUGE_PAGE), true);
+
+	for (uint32_t i = 0; i < boot_info.nregions; i++) {
+		const struct mem_region *r = &boot_info.regions[i];
+		uint64_t end = r->base + r->length;
+		if (!is_ram_type(r->type) || end <= FOUR_GIB)
+			continue;
+		for (uint64_t a = r->base & ~(HUGE_PAGE - 1); a < end; a += HUGE_PAGE)
+			if (a >= FOUR_GIB)
+				map_huge(a, false, false);
+	}
+	write_cr3((uint64_t)(uintptr_t)pml4);
+}
+
+void *ioremap(uint64_t phys, uint64_t size)
+{
+	if (phys + size > FOUR_GIB) {
+		for (uint64_t a = phys & ~(HUGE_PAGE - 1); a < phys + size; a += HUGE_PAGE)
+			map_huge(a, true, false);
+		write_cr3(read_cr3()); /* flush the TLB: simple, and rare */
+	}
+	return (void *)(uintptr_t)phys;
+}

@@ -1,0 +1,97 @@
+/*
+ * kmain(): bring the kernel up, layer by layer, in the order the layers
+ * depend on each other (DESIGN.md), then run the self-tests named on the
+ * command line or the interactive shell.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/trap.h"
+#include "kernel/acpi.h"
+#include "kernel/boot_info.h"
+#include "kernel/cmdline.h"
+#include "kernel/console.h"
+#include "kernel/init.h"
+#include "kernel/irq.h"
+#include "kernel/kmain.h"
+#include "kernel/mm.h"
+#include "kernel/panic.h"
+#include "kernel/selftest.h"
+#include "kernel/shell.h"
+#include "kernel/timer.h"
+
+static void cpu_brand(char out[49])
+{
+	uint32_t r[4];
+
+	cpuid(0x80000000, 0, r);
+	if (r[0] < 0x80000004) {
+		strcpy(out, "unknown CPU");
+		return;
+	}
+	for (uint32_t leaf = 0; leaf < 3; leaf++) {
+		cpuid(0x80000002 + leaf, 0, r);
+		memcpy(out + leaf * 16, r, 16);
+	}
+	out[48] = 0;
+	/* Leading spaces are common in brand strings. */
+	char *p = out;
+	while (*p == ' ')
+		p++;
+	memmove(out, p, strlen(p) + 1);
+}
+
+static void print_banner(void)
+{
+	struct mm_stats st;
+	char brand[49];
+
+	mm_get_stats(&st);
+	cpu_brand(brand);
+	printf("virtio-os %s, booted via %s\n", KERNEL_VERSION, boot_path_name(boot_info.path));
+	printf("memory: %lu MiB usable, %lu MiB free; kernel at 0x%lx-0x%lx\n",
+	       (unsigned long)(st.total_usable >> 20), (unsigned long)(st.free >> 20),
+	       (unsigned long)st.kernel_start, (unsigned long)st.kernel_end);
+	printf("cpu: %s; TSC %lu.%03lu MHz\n", brand, (unsigned long)(tsc_frequency() / 1000000),
+	       (unsigned long)(tsc_frequency() / 1000 % 1000));
+	uint64_t ns = tsc_to_ns(rdtsc() - boot_info.entry_tsc);
+	printf("boot: %lu.%03lu ms since entry\n", (unsigned long)(ns / 1000000),
+	       (unsigned long)(ns / 1000 % 1000));
+}
+
+noreturn void kmain(bool boot_info_ok)
+{
+	console_early_init();
+	setvbuf(stdout, NULL, _IONBF, 0); /* every printf reaches the wire at once */
+	if (!boot_info_ok)
+		panic("boot: the loader's information is invalid (path %s)",
+		      boot_path_name(boot_info.path));
+
+	gdt_init();
+	idt_init();
+	mm_init();
+	paging_init();
+	heap_init();
+	acpi_init(boot_info.rsdp);
+	irq_init();
+	timer_init();
+	__asm__ volatile("sti");
+	console_init_irq();
+
+	cmdline_parse(boot_info.cmdline);
+	print_banner();
+	run_initcalls();
+	cmdline_report_unknown();
+
+	const char *tests = cmdline_get("test");
+	if (tests)
+		selftest_run(tests);
+	shell_run();
+}
+
+void run_initcalls(void)
+{
+	SECTION_FOREACH(initcalls, struct initcall, call)
+		call->fn();
+}

@@ -1,0 +1,72 @@
+/*
+ * The system calls newlib expects from its host (newlib's "libgloss" layer,
+ * which we replace): for an x86_64-elf newlib these are the plain names
+ * write, read, close, fstat, isatty, lseek and _exit; sbrk is in
+ * kernel/heap.c. Standard output and error go to the serial console,
+ * standard input comes from it. There are no files.
+ */
+#include <errno.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "kernel/console.h"
+#include "kernel/shutdown.h"
+
+/* Prototypes: newlib's headers do not declare these for this target. */
+int write(int fd, const void *buf, size_t len);
+int read(int fd, void *buf, size_t len);
+int close(int fd);
+int fstat(int fd, struct stat *st);
+int isatty(int fd);
+off_t lseek(int fd, off_t offset, int whence);
+void _exit(int status);
+
+int write(int fd, const void *buf, size_t len)
+{
+	if (fd != 1 && fd != 2) {
+		errno = EBADF;
+		return -1;
+	}
+	console_write(buf, len);
+	return (int)len;
+}
+
+int read(int fd, void *buf, size_t len)
+{
+	if (fd != 0) {
+		errno = EBADF;
+		return -1;
+	}
+	if (len == 0)
+		return 0;
+	*(char *)buf = (char)console_getc(); /* one byte at a time: a terminal */
+	return 1;
+}
+
+int close(int fd)
+{
+	errno = EBADF;
+	return -1;
+}
+
+int fstat(int fd, struct stat *st)
+{
+	st->st_mode = S_IFCHR; /* a character device: newlib then line-buffers */
+	return 0;
+}
+
+int isatty(int fd)
+{
+	return fd <= 2;
+}
+
+off_t lseek(int fd, off_t offset, int whence)
+{
+	errno = ESPIPE;
+	return -1;
+}
+
+void _exit(int status)
+{
+	machine_exit(status == 0 ? EXIT_PASS : EXIT_FAIL);
+}
