@@ -31,7 +31,7 @@ KCFLAGS  := -std=c11 -O2 -g -ffreestanding -fno-pic -fno-pie -fno-stack-protecto
 	    -Wall -Wextra -Werror -Wno-unused-parameter \
 	    -I. -isystem $(NEWLIB_INC) -MMD -MP
 KASFLAGS := -g -I. -MMD -MP -D__ASSEMBLY__
-KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none \
+KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=none -Wl,--no-warn-rwx-segments -Wl,-z,noexecstack \
 	    -T linker/kernel.ld
 LIBGCC   := $(shell $(KCC) -print-libgcc-file-name)
 

@@ -24,14 +24,13 @@
 #define KERNEL_NOTE_NAME         "VirtioOS"
 #define KERNEL_NOTE_TYPE_ENTRY64 0x64
 
+/* How the kernel was entered (boot_info.path); also used by entry.S. */
+#define BOOT_PATH_MULTIBOOT2 1 /* GRUB, BIOS or UEFI */
+#define BOOT_PATH_PVH        2 /* QEMU -kernel (hvm_start_info) */
+#define BOOT_PATH_EFI        3 /* our GNU-EFI loader */
+
 #ifndef __ASSEMBLY__
 #include <stdint.h>
-
-enum boot_path {
-	BOOT_PATH_MULTIBOOT2 = 1, /* GRUB, BIOS or UEFI */
-	BOOT_PATH_PVH = 2,        /* QEMU -kernel (hvm_start_info) */
-	BOOT_PATH_EFI = 3,        /* our GNU-EFI loader */
-};
 
 /* Memory region types, after translation from e820 / multiboot2 / UEFI. */
 enum mem_type {
@@ -60,7 +59,7 @@ struct boot_framebuffer {
 struct boot_info {
 	uint32_t magic;   /* BOOT_INFO_MAGIC */
 	uint32_t version; /* BOOT_INFO_VERSION */
-	uint32_t path;    /* enum boot_path */
+	uint32_t path;    /* BOOT_PATH_* */
 	uint32_t nregions;
 	uint64_t rsdp;      /* physical address of the ACPI RSDP, 0 if unknown */
 	uint64_t entry_tsc; /* TSC when the kernel was entered (boot timing) */
