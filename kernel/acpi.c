@@ -46,15 +46,15 @@ struct acpi_rsdp {
 #define RSDP_V2_LEN 36
 
 /* Offsets inside the tables we read (after the 36-byte common header). */
-#define SDT_HDR_LEN       36
-#define FADT_DSDT         40  /* 32-bit physical address of the DSDT */
-#define FADT_X_DSDT       140 /* 64-bit address, ACPI 2.0+, wins if non-zero */
-#define MADT_LAPIC_ADDR   36
-#define MADT_FLAGS        40
-#define MADT_ENTRIES      44
-#define MADT_PCAT_COMPAT  (1u << 0)
-#define MCFG_ENTRIES      44 /* header + 8 reserved bytes */
-#define MCFG_ENTRY_LEN    16
+#define SDT_HDR_LEN	 36
+#define FADT_DSDT	 40  /* 32-bit physical address of the DSDT */
+#define FADT_X_DSDT	 140 /* 64-bit address, ACPI 2.0+, wins if non-zero */
+#define MADT_LAPIC_ADDR	 36
+#define MADT_FLAGS	 40
+#define MADT_ENTRIES	 44
+#define MADT_PCAT_COMPAT (1u << 0)
+#define MCFG_ENTRIES	 44 /* header + 8 reserved bytes */
+#define MCFG_ENTRY_LEN	 16
 
 /* MADT interrupt controller structure types (ACPI 5.2.12, table 5.21). */
 enum {
@@ -66,12 +66,12 @@ enum {
 	MADT_LAPIC_ADDR_OVERRIDE = 5,
 	MADT_X2APIC = 9,
 };
-#define MADT_CPU_ENABLED        (1u << 0)
+#define MADT_CPU_ENABLED	(1u << 0)
 #define MADT_CPU_ONLINE_CAPABLE (1u << 1)
 
 /* No real table is this big; a larger length means we are reading garbage. */
 #define ACPI_MAX_TABLE_LEN (16u << 20)
-#define ACPI_MAX_TABLES    64
+#define ACPI_MAX_TABLES	   64
 
 static const struct acpi_sdt_header *tables[ACPI_MAX_TABLES];
 static unsigned ntables;
@@ -186,8 +186,7 @@ static void add_table(const struct acpi_sdt_header *h)
 		if (tables[i] == h)
 			return; /* listed twice (DSDT via FADT and XSDT) */
 	if (ntables == ACPI_MAX_TABLES) {
-		pr_warn("acpi: more than %u tables; %.4s ignored\n", ACPI_MAX_TABLES,
-			h->signature);
+		pr_warn("acpi: more than %u tables; %.4s ignored\n", ACPI_MAX_TABLES, h->signature);
 		return;
 	}
 	tables[ntables++] = h;
@@ -415,9 +414,9 @@ int acpi_init(uint64_t rsdp)
 	present = true;
 	pr_info("acpi: RSDP rev %u at %#llx, %s, %u tables; LAPIC %#llx, %u CPU(s), %u IOAPIC(s), "
 		"%u override(s)%s\n",
-		rsdp_revision, (unsigned long long)rsdp, entry_size == 8 ? "XSDT" : "RSDT",
-		ntables, (unsigned long long)acpi_info.lapic_addr, acpi_info.ncpus,
-		acpi_info.nioapics, acpi_info.noverrides, acpi_info.has_8259 ? ", 8259" : "");
+		rsdp_revision, (unsigned long long)rsdp, entry_size == 8 ? "XSDT" : "RSDT", ntables,
+		(unsigned long long)acpi_info.lapic_addr, acpi_info.ncpus, acpi_info.nioapics,
+		acpi_info.noverrides, acpi_info.has_8259 ? ", 8259" : "");
 	return 0;
 }
 

@@ -40,6 +40,11 @@ void free_msi_vector(int vector);
 uint64_t msi_address(void);
 uint32_t msi_data(int vector);
 
+/* Attach a handler to a vector outside the dynamic range that the arch
+ * reserves for a fixed purpose (VECTOR_TIMER, VECTOR_APIC_ERROR in
+ * arch/x86_64/trap.h). Returns 0 or a negative errno. */
+int request_fixed_vector(int vector, irq_handler_t handler, void *ctx, const char *name);
+
 /* Set up interrupt routing: mask the 8259 PIC, enable the local APIC and
  * the IOAPICs the ACPI MADT describes. After acpi_init(). */
 void irq_init(void);

@@ -20,17 +20,17 @@
 #include "kernel/irq.h"
 
 #define IOREGSEL 0x00
-#define IOWIN    0x10
+#define IOWIN	 0x10
 
-#define IOAPIC_REG_ID    0x00
-#define IOAPIC_REG_VER   0x01 /* bits 16-23: maximum redirection entry */
+#define IOAPIC_REG_ID	 0x00
+#define IOAPIC_REG_VER	 0x01 /* bits 16-23: maximum redirection entry */
 #define IOAPIC_REG_REDIR 0x10 /* entry n: low dword 0x10 + 2n, high 0x11 + 2n */
 
 /* Redirection entry, low dword (datasheet 3.2.4). Delivery mode 000 (fixed)
  * and destination mode 0 (physical) are zero bits. */
 #define REDIR_ACTIVE_LOW (1u << 13)
-#define REDIR_LEVEL      (1u << 15)
-#define REDIR_MASKED     (1u << 16)
+#define REDIR_LEVEL	 (1u << 15)
+#define REDIR_MASKED	 (1u << 16)
 #define REDIR_DEST_SHIFT 24 /* high dword: physical APIC id */
 
 struct ioapic {

@@ -12,14 +12,14 @@
 #include "kernel/dma.h"
 
 /* Register offsets (SDM table 10-1). */
-#define LAPIC_ID        0x020
-#define LAPIC_VERSION   0x030
-#define LAPIC_TPR       0x080 /* task priority */
-#define LAPIC_EOI       0x0b0
-#define LAPIC_SVR       0x0f0 /* spurious interrupt vector */
-#define LAPIC_ESR       0x280 /* error status */
-#define LAPIC_ICR_LOW   0x300
-#define LAPIC_ICR_HIGH  0x310
+#define LAPIC_ID	0x020
+#define LAPIC_VERSION	0x030
+#define LAPIC_TPR	0x080 /* task priority */
+#define LAPIC_EOI	0x0b0
+#define LAPIC_SVR	0x0f0 /* spurious interrupt vector */
+#define LAPIC_ESR	0x280 /* error status */
+#define LAPIC_ICR_LOW	0x300
+#define LAPIC_ICR_HIGH	0x310
 #define LAPIC_LVT_TIMER 0x320
 #define LAPIC_LVT_LINT0 0x350
 #define LAPIC_LVT_LINT1 0x360
@@ -28,20 +28,20 @@
 #define LAPIC_TIMER_CCR 0x390 /* current count */
 #define LAPIC_TIMER_DCR 0x3e0 /* divide configuration */
 
-#define SVR_APIC_ENABLE      (1u << 8) /* software enable (10.4.3) */
-#define LVT_MASKED           (1u << 16)
+#define SVR_APIC_ENABLE	     (1u << 8) /* software enable (10.4.3) */
+#define LVT_MASKED	     (1u << 16)
 #define LVT_DELIVERY_NMI     (4u << 8)
 #define LVT_TIMER_PERIODIC   (1u << 17)
 #define ICR_DELIVERY_PENDING (1u << 12)
 #define ICR_LEVEL_ASSERT     (1u << 14)
-#define ICR_DEST_SELF        (1u << 18) /* destination shorthand 01 */
+#define ICR_DEST_SELF	     (1u << 18) /* destination shorthand 01 */
 
 /* IA32_APIC_BASE MSR (10.4.4): bit 11 enables the APIC globally, bit 10
  * selects x2APIC mode, bits 12 and up hold the page address. */
-#define APIC_BASE_BSP    (1ull << 8)
+#define APIC_BASE_BSP	 (1ull << 8)
 #define APIC_BASE_X2APIC (1ull << 10)
 #define APIC_BASE_ENABLE (1ull << 11)
-#define APIC_BASE_ADDR   0xffffffffff000ull
+#define APIC_BASE_ADDR	 0xffffffffff000ull
 
 /* Divide configuration encodings (SDM figure 10-10): 0b1011 = by 1,
  * 0b0011 = by 16. */
