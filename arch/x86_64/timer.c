@@ -1,0 +1,352 @@
+/*
+ * Time (kernel/timer.h) on x86: the time-stamp counter for the clock, the
+ * local APIC timer for the periodic tick.
+ *
+ * The TSC (Intel SDM vol. 3B, 17.17) counts at a constant rate on every CPU
+ * we run on (invariant TSC; under QEMU TCG it follows the host's), so
+ * time_ns() is just a scaled TSC difference. Its rate is not architecturally
+ * visible everywhere. In order of preference we take it from:
+ *   - the hypervisor timing leaf CPUID 0x40000010 (EAX = TSC kHz, EBX =
+ *     LAPIC bus kHz), which KVM/VMware expose when they know it;
+ *   - CPUID 0x15 (TSC/crystal ratio and crystal Hz) or, without a crystal
+ *     value, CPUID 0x16 (base frequency, MHz) (SDM vol. 2A, CPUID);
+ *   - a measurement against the 8254 PIT, whose input clock is a fixed
+ *     1.193182 MHz (8254 datasheet): count the TSC over ~10 ms of PIT time.
+ *
+ * The LAPIC timer (SDM vol. 3A, 10.5.4) runs at an unspecified bus rate,
+ * so it is measured too: against the same PIT interval, or against the TSC.
+ * It then runs in periodic mode at TIMER_HZ on VECTOR_TIMER.
+ */
+#include <errno.h>
+#include <stdio.h>
+
+#include "arch/x86_64/apic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/io.h"
+#include "arch/x86_64/trap.h"
+#include "kernel/irq.h"
+#include "kernel/log.h"
+#include "kernel/selftest.h"
+#include "kernel/timer.h"
+
+#define NS_PER_SEC 1000000000ull
+
+/* 8254 PIT (ports 0x40-0x43) and the PC's port 0x61 ("system control port
+ * B"): bit 0 drives channel 2's GATE, bit 1 connects channel 2 to the
+ * speaker, bit 5 reads channel 2's OUT pin. */
+#define PIT_HZ	       1193182u
+#define PIT_CH0	       0x40
+#define PIT_CH2	       0x42
+#define PIT_CMD	       0x43
+#define PORT_61	       0x61
+#define P61_GATE2      0x01
+#define P61_SPEAKER    0x02
+#define P61_OUT2       0x20
+#define CALIBRATE_MS   10
+#define PIT_LATCH      (PIT_HZ * CALIBRATE_MS / 1000)
+#define PIT_POLL_LIMIT 10000000u /* polls before we decide the PIT is absent */
+#define LAPIC_CAL_MS   5	 /* LAPIC-vs-TSC measurement, when no PIT run */
+#define MAX_TICK_HOOKS 8
+
+static uint64_t tsc_hz;
+static uint64_t tsc_base;
+static uint64_t ns_mult; /* ns = (tsc_delta * ns_mult) >> 32 */
+static const char *tsc_source = "none";
+static uint64_t lapic_timer_hz; /* after the divider */
+static volatile uint64_t ticks;
+static bool tick_running;
+
+static struct {
+	tick_fn fn;
+	void *ctx;
+} hooks[MAX_TICK_HOOKS];
+static unsigned nhooks;
+
+/* ---- TSC frequency from CPUID ---- */
+
+static uint64_t tsc_from_cpuid(uint64_t *lapic_bus_hz)
+{
+	uint32_t r[4];
+	uint32_t max_leaf;
+
+	cpuid(0, 0, r);
+	max_leaf = r[0];
+	cpuid(1, 0, r);
+	/* CPUID.1:ECX bit 31: running under a hypervisor, whose leaves start
+	 * at 0x40000000 (EAX there = highest hypervisor leaf). */
+	if (r[2] & (1u << 31)) {
+		cpuid(0x40000000, 0, r);
+		if (r[0] >= 0x40000010 && r[0] < 0x40010000) {
+			cpuid(0x40000010, 0, r);
+			if (r[0]) {
+				*lapic_bus_hz = (uint64_t)r[1] * 1000;
+				tsc_source = "hypervisor CPUID 0x40000010";
+				return (uint64_t)r[0] * 1000;
+			}
+		}
+	}
+	if (max_leaf >= 0x15) {
+		/* EAX = denominator, EBX = numerator of TSC/crystal, ECX =
+		 * crystal Hz (0 if not enumerated). */
+		cpuid(0x15, 0, r);
+		if (r[0] && r[1] && r[2]) {
+			tsc_source = "CPUID 0x15";
+			return (uint64_t)r[2] * r[1] / r[0];
+		}
+		if (r[0] && r[1] && max_leaf >= 0x16) {
+			cpuid(0x16, 0, r);
+			if (r[0] & 0xffff) {
+				tsc_source = "CPUID 0x16";
+				return (uint64_t)(r[0] & 0xffff) * 1000000;
+			}
+		}
+	}
+	return 0;
+}
+
+/* ---- TSC frequency measured against the PIT ---- */
+
+/* Wait for the PIT's count to run out (its OUT pin rising), with the TSC and
+ * the LAPIC timer sampled at both ends. Channel 2 is preferred: it is
+ * nobody's interrupt and its gate is ours to open through port 0x61. A
+ * machine without port 0x61 (microvm) has channel 2's gate stuck low, so
+ * there we use channel 0 and read its OUT pin with the read-back command
+ * (8254 datasheet, "Read-Back Command"). Returns the TSC delta or 0. */
+static uint64_t pit_wait(bool use_ch2, uint32_t *lapic_elapsed)
+{
+	uint64_t t0, t1;
+	uint32_t polls = 0;
+	uint8_t p61 = 0;
+
+	if (use_ch2) {
+		p61 = inb(PORT_61);
+		outb(PORT_61, (p61 & ~P61_SPEAKER) | P61_GATE2);
+		/* Channel 2, low then high byte, mode 0 (interrupt on terminal
+		 * count: OUT low now, high when the count reaches zero). */
+		outb(PIT_CMD, 0xb0);
+		outb(PIT_CH2, PIT_LATCH & 0xff);
+		outb(PIT_CH2, PIT_LATCH >> 8);
+		if (inb(PORT_61) & P61_OUT2)
+			return 0; /* OUT already high: nothing is counting */
+	} else {
+		outb(PIT_CMD, 0x30); /* channel 0, lo/hi, mode 0 */
+		outb(PIT_CH0, PIT_LATCH & 0xff);
+		outb(PIT_CH0, PIT_LATCH >> 8);
+	}
+	lapic_timer_oneshot_masked(0xffffffffu);
+	t0 = rdtsc();
+	for (;;) {
+		bool out;
+		if (use_ch2) {
+			out = inb(PORT_61) & P61_OUT2;
+		} else {
+			/* Read-back: latch channel 0's status (not its count);
+			 * status bit 7 is OUT. */
+			outb(PIT_CMD, 0xe2);
+			out = inb(PIT_CH0) & 0x80;
+		}
+		if (out)
+			break;
+		if (++polls == PIT_POLL_LIMIT)
+			return 0;
+	}
+	t1 = rdtsc();
+	*lapic_elapsed = 0xffffffffu - lapic_timer_current();
+	lapic_timer_stop();
+	if (use_ch2)
+		outb(PORT_61, p61);
+	/* A status of all ones on the first poll means no PIT answered. */
+	if (polls == 0)
+		return 0;
+	return t1 - t0;
+}
+
+static uint64_t tsc_from_pit(uint32_t *lapic_elapsed, uint64_t *tsc_elapsed)
+{
+	/* Port 0x61 reads as all ones where nothing decodes it. */
+	bool have_p61 = inb(PORT_61) != 0xff;
+	uint64_t dt = 0;
+
+	if (have_p61)
+		dt = pit_wait(true, lapic_elapsed);
+	if (dt) {
+		tsc_source = "PIT channel 2";
+	} else {
+		dt = pit_wait(false, lapic_elapsed);
+		tsc_source = "PIT channel 0";
+	}
+	if (!dt)
+		return 0;
+	*tsc_elapsed = dt;
+	return dt * PIT_HZ / PIT_LATCH;
+}
+
+/* Count the LAPIC timer over LAPIC_CAL_MS of TSC time. */
+static uint64_t lapic_from_tsc(void)
+{
+	uint64_t t0, t1, wait = tsc_hz * LAPIC_CAL_MS / 1000;
+	uint32_t elapsed;
+
+	lapic_timer_oneshot_masked(0xffffffffu);
+	t0 = rdtsc();
+	do {
+		t1 = rdtsc();
+	} while (t1 - t0 < wait);
+	elapsed = 0xffffffffu - lapic_timer_current();
+	lapic_timer_stop();
+	return (uint64_t)((unsigned __int128)elapsed * tsc_hz / (t1 - t0));
+}
+
+/* ---- the clock ---- */
+
+uint64_t tsc_frequency(void)
+{
+	return tsc_hz;
+}
+
+uint64_t tsc_to_ns(uint64_t tsc_delta)
+{
+	return (uint64_t)(((unsigned __int128)tsc_delta * ns_mult) >> 32);
+}
+
+uint64_t time_ns(void)
+{
+	if (!tsc_hz)
+		return 0;
+	return tsc_to_ns(rdtsc() - tsc_base);
+}
+
+uint64_t timer_ticks(void)
+{
+	return ticks;
+}
+
+/* ---- the tick ---- */
+
+static void timer_tick(void *ctx)
+{
+	ticks++;
+	for (unsigned i = 0; i < nhooks; i++)
+		hooks[i].fn(hooks[i].ctx);
+}
+
+int timer_add_tick_hook(tick_fn fn, void *ctx)
+{
+	unsigned long fl;
+
+	if (!fn)
+		return -EINVAL;
+	fl = irq_save();
+	if (nhooks == MAX_TICK_HOOKS) {
+		irq_restore(fl);
+		pr_err("timer: no room for another tick hook (all %u used)\n", MAX_TICK_HOOKS);
+		return -ENOSPC;
+	}
+	hooks[nhooks].fn = fn;
+	hooks[nhooks].ctx = ctx;
+	nhooks++;
+	irq_restore(fl);
+	return 0;
+}
+
+void sleep_ns(uint64_t ns)
+{
+	uint64_t deadline = time_ns() + ns;
+	unsigned long fl;
+
+	if (!tick_running) {
+		/* Before timer_init() nothing would wake a hlt. */
+		if (tsc_hz)
+			while (time_ns() < deadline)
+				cpu_relax();
+		return;
+	}
+	/* Each wake-up is an interrupt, at the latest the next tick. */
+	fl = irq_save();
+	while (time_ns() < deadline)
+		wait_for_interrupt();
+	irq_restore(fl);
+}
+
+void timer_init(void)
+{
+	uint64_t lapic_bus_hz = 0, tsc_elapsed = 0;
+	uint32_t lapic_elapsed = 0;
+	int err;
+
+	tsc_base = rdtsc();
+	tsc_hz = tsc_from_cpuid(&lapic_bus_hz);
+	if (!tsc_hz) {
+		tsc_hz = tsc_from_pit(&lapic_elapsed, &tsc_elapsed);
+		if (tsc_hz && lapic_elapsed)
+			lapic_timer_hz =
+				(uint64_t)((unsigned __int128)lapic_elapsed * tsc_hz / tsc_elapsed);
+	}
+	if (!tsc_hz) {
+		tsc_hz = 1000000000ull;
+		tsc_source = "guessed";
+		pr_warn("timer: no TSC frequency from CPUID and no PIT to measure it against; "
+			"assuming 1 GHz, so time will be off\n");
+	}
+	/* 2^32 * 10^9 fits in 64 bits; ns_mult < 2^32 * 10^9 / tsc_hz. */
+	ns_mult = (NS_PER_SEC << 32) / tsc_hz;
+
+	if (lapic_bus_hz)
+		lapic_timer_hz = lapic_bus_hz / LAPIC_TIMER_DIVIDE;
+	if (!lapic_timer_hz)
+		lapic_timer_hz = lapic_from_tsc();
+
+	err = request_fixed_vector(VECTOR_TIMER, timer_tick, NULL, "timer");
+	if (err || lapic_timer_hz < TIMER_HZ) {
+		pr_err("timer: no periodic tick (vector %#x: %d, LAPIC timer %llu Hz)\n",
+		       VECTOR_TIMER, err, (unsigned long long)lapic_timer_hz);
+	} else {
+		lapic_timer_periodic(VECTOR_TIMER, (uint32_t)(lapic_timer_hz / TIMER_HZ));
+		tick_running = true;
+	}
+	pr_info("timer: TSC %llu.%03llu MHz (%s), LAPIC timer %llu.%03llu MHz, tick %u Hz\n",
+		(unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000),
+		tsc_source, (unsigned long long)(lapic_timer_hz / 1000000),
+		(unsigned long long)(lapic_timer_hz / 1000 % 1000), TIMER_HZ);
+}
+
+/* ---- self-test: `test=timer` ---- */
+
+static void timer_selftest(void)
+{
+	uint64_t t0, t1, k0, k1, v0, v1, prev;
+	bool mono = true;
+
+	check(tsc_hz >= 100000000ull && tsc_hz <= 10000000000ull,
+	      "TSC frequency %llu Hz (%s) is between 100 MHz and 10 GHz",
+	      (unsigned long long)tsc_hz, tsc_source);
+
+	/* 50 ms at TIMER_HZ is 5 ticks; allow for the sleep's tick granularity
+	 * and an emulator's jitter, but the count must come from interrupts
+	 * on the timer vector. */
+	k0 = timer_ticks();
+	v0 = irq_vector_count(VECTOR_TIMER);
+	sleep_ms(50);
+	k1 = timer_ticks();
+	v1 = irq_vector_count(VECTOR_TIMER);
+	check(k1 - k0 >= 4 && k1 - k0 <= 10, "%llu ticks during a 50 ms sleep (expected ~%u)",
+	      (unsigned long long)(k1 - k0), 50 * TIMER_HZ / 1000);
+	check(v1 - v0 >= k1 - k0, "ticks arrived as interrupts on vector %#x (%llu)", VECTOR_TIMER,
+	      (unsigned long long)(v1 - v0));
+
+	prev = time_ns();
+	for (int i = 0; i < 10000; i++) {
+		uint64_t now = time_ns();
+		if (now < prev)
+			mono = false;
+		prev = now;
+	}
+	check(mono, "time_ns() never goes backwards over 10000 reads");
+
+	t0 = time_ns();
+	sleep_ms(20);
+	t1 = time_ns();
+	check(t1 - t0 >= 20000000ull && t1 - t0 < 200000000ull,
+	      "sleep_ms(20) took %llu us (at least 20000)", (unsigned long long)((t1 - t0) / 1000));
+}
+SELFTEST(timer, timer_selftest);
