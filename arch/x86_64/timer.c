@@ -12,12 +12,15 @@
  *     value, CPUID 0x16 (base frequency, MHz) (SDM vol. 2A, CPUID);
  *   - a measurement against the 8254 PIT, whose input clock is a fixed
  *     1.193182 MHz (8254 datasheet): count the TSC over ~10 ms of PIT time.
+ * (Under QEMU TCG the TSC follows the host's TSC and the CPUID leaves are
+ * absent, so it is the PIT.)
  *
  * The LAPIC timer (SDM vol. 3A, 10.5.4) runs at an unspecified bus rate,
  * so it is measured too: against the same PIT interval, or against the TSC.
  * It then runs in periodic mode at TIMER_HZ on VECTOR_TIMER.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "arch/x86_64/apic.h"
@@ -41,11 +44,10 @@
 #define PORT_61	       0x61
 #define P61_GATE2      0x01
 #define P61_SPEAKER    0x02
-#define P61_OUT2       0x20
 #define CALIBRATE_MS   10
 #define PIT_LATCH      (PIT_HZ * CALIBRATE_MS / 1000)
-#define PIT_POLL_LIMIT 10000000u /* polls before we decide the PIT is absent */
-#define LAPIC_CAL_MS   5	 /* LAPIC-vs-TSC measurement, when no PIT run */
+#define SAMPLE_TRIES   4 /* readings per sample; the least disturbed one counts */
+#define LAPIC_CAL_MS   5 /* LAPIC-vs-TSC measurement, when no PIT run */
 #define MAX_TICK_HOOKS 8
 
 static uint64_t tsc_hz;
@@ -106,95 +108,114 @@ static uint64_t tsc_from_cpuid(uint64_t *lapic_bus_hz)
 
 /* ---- TSC frequency measured against the PIT ---- */
 
-/* Wait for the PIT's count to run out (its OUT pin rising), with the TSC and
- * the LAPIC timer sampled at both ends. Channel 2 is preferred: it is
- * nobody's interrupt and its gate is ours to open through port 0x61. A
- * machine without port 0x61 (microvm) has channel 2's gate stuck low, so
- * there we use channel 0 and read its OUT pin with the read-back command
- * (8254 datasheet, "Read-Back Command"). Returns the TSC delta or 0. */
-static uint64_t pit_wait(bool use_ch2, uint32_t *lapic_elapsed)
-{
-	uint64_t t0, t1;
-	uint32_t polls = 0;
-	uint8_t p61 = 0;
+/*
+ * One PIT channel counts down from 0xffff (mode 0); we read its count twice,
+ * PIT_LATCH counts (~10 ms) apart, noting the TSC and the LAPIC timer each
+ * time. A port access can stall (an SMI on hardware; under QEMU TCG, the
+ * wait for the emulator's big lock), and a stall between a reading and its
+ * timestamp is an error in the result. So every reading is taken between two
+ * TSC reads and repeated; the one with the narrowest TSC window wins, and the
+ * window's midpoint is its time.
+ *
+ * Channel 2 is preferred: it is nobody's interrupt and its gate is ours to
+ * open through port 0x61. Where nothing decodes port 0x61 (microvm), channel
+ * 2's gate stays low and it never counts, so channel 0 it is; its interrupt
+ * (ISA IRQ 0) is masked at the PIC and the IOAPIC.
+ */
+struct clock_sample {
+	uint64_t tsc;
+	uint16_t pit;
+	uint32_t lapic;
+};
 
-	if (use_ch2) {
-		p61 = inb(PORT_61);
-		outb(PORT_61, (p61 & ~P61_SPEAKER) | P61_GATE2);
-		/* Channel 2, low then high byte, mode 0 (interrupt on terminal
-		 * count: OUT low now, high when the count reaches zero). */
-		outb(PIT_CMD, 0xb0);
-		outb(PIT_CH2, PIT_LATCH & 0xff);
-		outb(PIT_CH2, PIT_LATCH >> 8);
-		if (inb(PORT_61) & P61_OUT2)
-			return 0; /* OUT already high: nothing is counting */
-	} else {
-		outb(PIT_CMD, 0x30); /* channel 0, lo/hi, mode 0 */
-		outb(PIT_CH0, PIT_LATCH & 0xff);
-		outb(PIT_CH0, PIT_LATCH >> 8);
-	}
-	lapic_timer_oneshot_masked(0xffffffffu);
-	t0 = rdtsc();
-	for (;;) {
-		bool out;
-		if (use_ch2) {
-			out = inb(PORT_61) & P61_OUT2;
-		} else {
-			/* Read-back: latch channel 0's status (not its count);
-			 * status bit 7 is OUT. */
-			outb(PIT_CMD, 0xe2);
-			out = inb(PIT_CH0) & 0x80;
+static uint16_t pit_read(unsigned ch)
+{
+	uint8_t lo, hi;
+
+	outb(PIT_CMD, ch << 6); /* counter latch: freeze the count for reading */
+	lo = inb(PIT_CH0 + ch);
+	hi = inb(PIT_CH0 + ch);
+	return (uint16_t)(lo | hi << 8);
+}
+
+/* ch < 0: sample only the TSC and the LAPIC timer. */
+static void clock_sample(int ch, struct clock_sample *s)
+{
+	uint64_t best = UINT64_MAX;
+
+	for (int i = 0; i < SAMPLE_TRIES; i++) {
+		uint64_t t0 = rdtsc();
+		uint16_t pit = ch >= 0 ? pit_read(ch) : 0;
+		uint32_t lapic = lapic_timer_current();
+		uint64_t t1 = rdtsc();
+		if (t1 - t0 < best) {
+			best = t1 - t0;
+			*s = (struct clock_sample){t0 + (t1 - t0) / 2, pit, lapic};
 		}
-		if (out)
-			break;
-		if (++polls == PIT_POLL_LIMIT)
-			return 0;
 	}
-	t1 = rdtsc();
-	*lapic_elapsed = 0xffffffffu - lapic_timer_current();
+}
+
+/* Returns the TSC frequency, or 0 if this channel does not count. */
+static uint64_t pit_measure(unsigned ch, uint32_t *lapic_elapsed, uint64_t *tsc_elapsed)
+{
+	struct clock_sample a, b;
+	uint16_t first;
+	unsigned polls = 0;
+
+	outb(PIT_CMD, ch << 6 | 0x30); /* low then high byte, mode 0, binary */
+	outb(PIT_CH0 + ch, 0xff);
+	outb(PIT_CH0 + ch, 0xff);
+	lapic_timer_oneshot_masked(0xffffffffu);
+
+	/* The count changes every 838 ns; a channel that is gated off, or a
+	 * PIT that is not there (all ones), reads the same a thousand times. */
+	first = pit_read(ch);
+	while (pit_read(ch) == first)
+		if (++polls == 1000)
+			return 0;
+	clock_sample(ch, &a);
+	while ((uint16_t)(a.pit - pit_read(ch)) < PIT_LATCH)
+		;
+	clock_sample(ch, &b);
 	lapic_timer_stop();
-	if (use_ch2)
-		outb(PORT_61, p61);
-	/* A status of all ones on the first poll means no PIT answered. */
-	if (polls == 0)
-		return 0;
-	return t1 - t0;
+
+	*tsc_elapsed = b.tsc - a.tsc;
+	*lapic_elapsed = a.lapic - b.lapic;
+	return *tsc_elapsed * PIT_HZ / (uint16_t)(a.pit - b.pit);
 }
 
 static uint64_t tsc_from_pit(uint32_t *lapic_elapsed, uint64_t *tsc_elapsed)
 {
-	/* Port 0x61 reads as all ones where nothing decodes it. */
-	bool have_p61 = inb(PORT_61) != 0xff;
-	uint64_t dt = 0;
+	uint8_t p61 = inb(PORT_61);
+	uint64_t hz = 0;
 
-	if (have_p61)
-		dt = pit_wait(true, lapic_elapsed);
-	if (dt) {
+	/* Port 0x61 reads as all ones where nothing decodes it. */
+	if (p61 != 0xff) {
+		outb(PORT_61, (p61 & ~P61_SPEAKER) | P61_GATE2);
+		hz = pit_measure(2, lapic_elapsed, tsc_elapsed);
+		outb(PORT_61, p61);
 		tsc_source = "PIT channel 2";
-	} else {
-		dt = pit_wait(false, lapic_elapsed);
+	}
+	if (!hz) {
+		hz = pit_measure(0, lapic_elapsed, tsc_elapsed);
 		tsc_source = "PIT channel 0";
 	}
-	if (!dt)
-		return 0;
-	*tsc_elapsed = dt;
-	return dt * PIT_HZ / PIT_LATCH;
+	return hz;
 }
 
 /* Count the LAPIC timer over LAPIC_CAL_MS of TSC time. */
 static uint64_t lapic_from_tsc(void)
 {
-	uint64_t t0, t1, wait = tsc_hz * LAPIC_CAL_MS / 1000;
-	uint32_t elapsed;
+	struct clock_sample a, b;
+	uint64_t wait = tsc_hz * LAPIC_CAL_MS / 1000;
 
 	lapic_timer_oneshot_masked(0xffffffffu);
-	t0 = rdtsc();
-	do {
-		t1 = rdtsc();
-	} while (t1 - t0 < wait);
-	elapsed = 0xffffffffu - lapic_timer_current();
+	clock_sample(-1, &a);
+	while (rdtsc() - a.tsc < wait)
+		cpu_relax();
+	clock_sample(-1, &b);
 	lapic_timer_stop();
-	return (uint64_t)((unsigned __int128)elapsed * tsc_hz / (t1 - t0));
+	return (uint64_t)((unsigned __int128)(a.lapic - b.lapic) * tsc_hz / (b.tsc - a.tsc));
 }
 
 /* ---- the clock ---- */
