@@ -1,0 +1,241 @@
+"""Start QEMU with the kernel and talk to its serial console.
+
+A `Qemu` builds one QEMU command line (machine, memory, boot method, extra
+devices), runs it under pexpect with COM1 on stdio, and keeps everything the
+guest printed in `log`. Every instance has a hard deadline enforced by a
+timer thread that SIGKILLs the QEMU process by PID, so a hung guest can never
+hang the test run; the pytest fixture in conftest.py kills it again at the
+end of each test whatever happened.
+
+The kernel's exit status protocol (kernel/shutdown.h): the guest writes a
+code to isa-debug-exit at port 0xf4 and QEMU exits with (code << 1) | 1.
+"""
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+
+import pexpect
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+# TEST_KERNEL overrides the kernel under test (a debug build, a bisect).
+KERNEL = os.environ.get("TEST_KERNEL", os.path.join(BUILD, "kernel.elf"))
+GRUB_CFG = os.path.join(ROOT, "boot", "grub.cfg")
+ISO_CACHE = os.path.join(BUILD, "test-iso")
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+QEMU_BIN = "qemu-system-x86_64"
+
+# QEMU exit statuses for the kernel's exit codes (kernel/shutdown.h).
+STATUS_HALT = 1     # EXIT_HALT  0x00: shell `halt`
+STATUS_PASS = 33    # EXIT_PASS  0x10: selftest: PASS
+STATUS_FAIL = 35    # EXIT_FAIL  0x11: selftest: FAIL
+STATUS_PANIC = 37   # EXIT_PANIC 0x12: panic or CPU exception
+
+PROMPT = "virtio-os> "
+
+# Guest-side boot times seen by any test, keyed by a label; printed at the
+# end of the run by conftest.py.
+BOOT_TIMES = {}
+
+
+def grub_quote(text):
+    """Quote `text` as one GRUB script word (single quotes: no expansion).
+
+    GRUB joins the arguments of `multiboot2` into the kernel command line,
+    so one word carries the whole command line unchanged."""
+    return "'" + text.replace("'", "'\\''") + "'"
+
+
+def make_iso(cmdline):
+    """A GRUB rescue ISO (BIOS + UEFI) booting build/kernel.elf with `cmdline`.
+
+    Built in a temporary directory from boot/grub.cfg with @CMDLINE@
+    replaced, and cached under build/test-iso/ by a hash of the kernel, the
+    GRUB config and the command line, so each distinct ISO is built once."""
+    with open(KERNEL, "rb") as f:
+        kernel = f.read()
+    with open(GRUB_CFG, encoding="utf-8") as f:
+        cfg = f.read()
+    assert "@CMDLINE@" in cfg, "boot/grub.cfg has no @CMDLINE@ placeholder"
+    key = hashlib.sha256(kernel + cfg.encode() + b"\0" + cmdline.encode()).hexdigest()[:16]
+    iso = os.path.join(ISO_CACHE, key + ".iso")
+    if os.path.exists(iso):
+        return iso
+    os.makedirs(ISO_CACHE, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=ISO_CACHE) as tmp:
+        grub_dir = os.path.join(tmp, "root", "boot", "grub")
+        os.makedirs(grub_dir)
+        shutil.copy(KERNEL, os.path.join(tmp, "root", "boot", "kernel.elf"))
+        with open(os.path.join(grub_dir, "grub.cfg"), "w", encoding="utf-8") as f:
+            f.write(cfg.replace("@CMDLINE@", grub_quote(cmdline)))
+        out = os.path.join(tmp, "out.iso")
+        proc = subprocess.run(["grub-mkrescue", "-o", out, os.path.join(tmp, "root")],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, timeout=300)
+        assert proc.returncode == 0, f"grub-mkrescue failed:\n{proc.stdout}"
+        os.replace(out, iso)  # atomic: a cached ISO is always complete
+    return iso
+
+
+class Qemu:
+    """One QEMU run. Build it, `start()`, then `expect`/`send`, then `wait()`.
+
+    machine   "q35", "pc" or "microvm"
+    kernel    path of an ELF for -kernel (the PVH entry), with `append`
+    iso       path of an ISO to boot from CD (GRUB, multiboot2)
+    ovmf      boot UEFI firmware (a private writable copy of the VARS file
+              goes into `tmpdir`) instead of SeaBIOS
+    devices   extra QEMU arguments (list of strings)
+    timeout   hard deadline in seconds for the whole run
+    """
+
+    def __init__(self, machine="q35", memory="256M", kernel=None, append=None, iso=None,
+                 ovmf=False, devices=(), timeout=30, tmpdir=None, name="qemu"):
+        assert (kernel is None) != (iso is None), "boot either a kernel or an ISO"
+        self.machine = machine
+        self.memory = memory
+        self.kernel = kernel
+        self.append = append
+        self.iso = iso
+        self.ovmf = ovmf
+        self.devices = list(devices)
+        self.timeout = timeout
+        self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="qemu-")
+        self.name = name
+        self.child = None
+        self.status = None
+        self._log = io.StringIO()
+        self._killer = None
+        self.start_time = None
+
+    def args(self):
+        """The full QEMU command line as a list."""
+        args = [QEMU_BIN, "-M", self.machine, "-accel", "tcg", "-m", self.memory,
+                "-display", "none", "-monitor", "none", "-serial", "stdio",
+                "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+        if self.ovmf:
+            vars_copy = os.path.join(self.tmpdir, "OVMF_VARS.fd")
+            shutil.copy(OVMF_VARS, vars_copy)
+            args += ["-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+                     "-drive", f"if=pflash,format=raw,unit=1,file={vars_copy}"]
+        if self.kernel:
+            args += ["-kernel", self.kernel]
+            if self.append is not None:
+                args += ["-append", self.append]
+        if self.iso:
+            args += ["-cdrom", self.iso]
+        return args + self.devices
+
+    def start(self):
+        """Spawn QEMU and arm the hard deadline. Returns self."""
+        args = self.args()
+        self._log.write("$ " + " ".join(args) + "\n")
+        self.start_time = time.monotonic()
+        self.child = pexpect.spawn(args[0], args[1:], encoding="utf-8",
+                                   codec_errors="replace", timeout=self.timeout,
+                                   logfile=None, echo=False)
+        self.child.logfile_read = self._log
+        self._killer = threading.Timer(self.timeout, self._deadline)
+        self._killer.daemon = True
+        self._killer.start()
+        return self
+
+    def _deadline(self):
+        self._log.write(f"\n[harness: hard timeout of {self.timeout} s, killing QEMU]\n")
+        self.kill()
+
+    def _remaining(self, timeout):
+        left = self.timeout - (time.monotonic() - self.start_time)
+        return max(0.1, min(left, timeout) if timeout is not None else left)
+
+    def expect(self, pattern, timeout=None):
+        """Wait for a regex (or list of them) in the console output.
+
+        Returns the match object. Fails the test with the console log on a
+        timeout or if QEMU exits first."""
+        try:
+            self.child.expect(pattern, timeout=self._remaining(timeout))
+        except pexpect.TIMEOUT:
+            raise AssertionError(f"{self.name}: timed out waiting for {pattern!r}\n"
+                                 f"--- console ---\n{self.log[-6000:]}") from None
+        except pexpect.EOF:
+            raise AssertionError(f"{self.name}: QEMU exited (status {self.wait()}) while "
+                                 f"waiting for {pattern!r}\n--- console ---\n"
+                                 f"{self.log[-6000:]}") from None
+        return self.child.match
+
+    def expect_exact(self, text, timeout=None):
+        """Like expect(), for a literal string."""
+        return self.expect(re.escape(text), timeout)
+
+    def send(self, text):
+        """Type `text` on the serial line as is."""
+        self.child.send(text)
+
+    def sendline(self, text):
+        """Type `text` and Enter (a carriage return, as a terminal sends)."""
+        self.child.send(text + "\r")
+
+    def wait(self, timeout=None):
+        """Wait for QEMU to exit; return its exit status (None if killed)."""
+        if self.status is not None or self.child is None:
+            return self.status
+        try:
+            self.child.expect(pexpect.EOF, timeout=self._remaining(timeout))
+        except pexpect.TIMEOUT:
+            raise AssertionError(f"{self.name}: QEMU did not exit in time\n--- console ---\n"
+                                 f"{self.log[-6000:]}") from None
+        self.child.close()
+        self.status = self.child.exitstatus
+        if self._killer:
+            self._killer.cancel()
+        return self.status
+
+    def kill(self):
+        """SIGKILL the QEMU process by PID, if it still runs."""
+        if self.child is None:
+            return
+        pid = self.child.pid
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+    def close(self):
+        """Kill QEMU and reap it; safe to call more than once."""
+        if self._killer:
+            self._killer.cancel()
+        if self.child is not None and self.status is None:
+            self.kill()
+            try:
+                self.child.close(force=True)
+            except Exception:  # already gone: nothing left to reap
+                pass
+
+    @property
+    def log(self):
+        """Everything QEMU printed so far (the guest's console), with the
+        carriage returns of CR LF line ends (doubled by the pty) removed."""
+        return self._log.getvalue().replace("\r", "")
+
+    def run_to_exit(self):
+        """Start, wait for the guest to exit, return (status, log)."""
+        if self.child is None:
+            self.start()
+        status = self.wait()
+        return status, self.log
+
+
+def guest_boot_ms(log):
+    """The guest's own `boot: N.NNN ms since entry` figure, or None."""
+    m = re.search(r"boot: (\d+\.\d+) ms since entry", log)
+    return float(m.group(1)) if m else None
