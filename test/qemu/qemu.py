@@ -47,26 +47,60 @@ PROMPT = "virtio-os> "
 BOOT_TIMES = {}
 
 
-def grub_quote(text):
-    """Quote `text` as one GRUB script word (single quotes: no expansion).
+def kernel_words(cmdline):
+    """Split a command line the way kernel/cmdline.c does: spaces separate
+    words except inside double quotes, and the quotes are removed."""
+    words, word, quoted, in_word = [], [], False, False
+    for ch in cmdline:
+        if ch == '"':
+            quoted, in_word = not quoted, True
+        elif ch in " \t\n\r" and not quoted:
+            if in_word:
+                words.append("".join(word))
+            word, in_word = [], False
+        else:
+            word.append(ch)
+            in_word = True
+    if in_word:
+        words.append("".join(word))
+    return words
 
-    GRUB joins the arguments of `multiboot2` into the kernel command line,
-    so one word carries the whole command line unchanged."""
-    return "'" + text.replace("'", "'\\''") + "'"
+
+def grub_quote(word):
+    """Quote `word` as one GRUB script word (single quotes: no expansion)."""
+    return "'" + word.replace("'", "'\\''") + "'"
+
+
+def grub_delivered_cmdline(cmdline):
+    """The command line GRUB hands a multiboot2 kernel for `cmdline`.
+
+    The ISO's grub.cfg gives GRUB one script word per kernel word
+    (make_iso), and GRUB joins the words again
+    (grub-core/lib/cmdline.c, grub_create_loader_cmdline): `\\`, `'` and
+    `"` get a backslash, and a word containing a space is put in double
+    quotes. Linux-style parsing reads that back as the same words."""
+    out = []
+    for word in kernel_words(cmdline):
+        escaped = "".join("\\" + c if c in "\\'\"" else c for c in word)
+        out.append(f'"{escaped}"' if " " in word else escaped)
+    return " ".join(out)
 
 
 def make_iso(cmdline):
-    """A GRUB rescue ISO (BIOS + UEFI) booting build/kernel.elf with `cmdline`.
+    """A GRUB rescue ISO (BIOS + UEFI) booting build/kernel.elf with `cmdline`
+    (as GRUB delivers it: see grub_delivered_cmdline()).
 
     Built in a temporary directory from boot/grub.cfg with @CMDLINE@
-    replaced, and cached under build/test-iso/ by a hash of the kernel, the
-    GRUB config and the command line, so each distinct ISO is built once."""
+    replaced, and cached under build/test-iso/ by a hash of the kernel and the
+    resulting GRUB config, so each distinct ISO is built once."""
     with open(KERNEL, "rb") as f:
         kernel = f.read()
     with open(GRUB_CFG, encoding="utf-8") as f:
         cfg = f.read()
     assert "@CMDLINE@" in cfg, "boot/grub.cfg has no @CMDLINE@ placeholder"
-    key = hashlib.sha256(kernel + cfg.encode() + b"\0" + cmdline.encode()).hexdigest()[:16]
+    grub_words = " ".join(grub_quote(w) for w in kernel_words(cmdline))
+    cfg = cfg.replace("@CMDLINE@", grub_words)
+    key = hashlib.sha256(kernel + cfg.encode()).hexdigest()[:16]
     iso = os.path.join(ISO_CACHE, key + ".iso")
     if os.path.exists(iso):
         return iso
@@ -76,7 +110,7 @@ def make_iso(cmdline):
         os.makedirs(grub_dir)
         shutil.copy(KERNEL, os.path.join(tmp, "root", "boot", "kernel.elf"))
         with open(os.path.join(grub_dir, "grub.cfg"), "w", encoding="utf-8") as f:
-            f.write(cfg.replace("@CMDLINE@", grub_quote(cmdline)))
+            f.write(cfg)
         out = os.path.join(tmp, "out.iso")
         proc = subprocess.run(["grub-mkrescue", "-o", out, os.path.join(tmp, "root")],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
