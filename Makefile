@@ -19,6 +19,7 @@ ISO        := $(BUILD)/virtio-os.iso
 
 include mk/deps.mk
 include mk/newlib.mk
+include arch/x86_64/boot/efi/efi.mk
 
 # --- The kernel -------------------------------------------------------------
 # No SSE/FPU anywhere in the kernel (-mgeneral-regs-only): interrupt handlers
@@ -66,7 +67,7 @@ $(ISO): $(KERNEL) boot/grub.cfg
 -include test/host/host.mk
 
 .PHONY: all kernel iso run test test-host test-qemu bench clean format format-check
-all: $(KERNEL) $(ISO) $(HOST_TEST_BINS)
+all: $(KERNEL) $(ISO) $(EFI_IMG) $(HOST_TEST_BINS)
 kernel: $(KERNEL)
 iso: $(ISO)
 
