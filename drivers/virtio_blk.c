@@ -1,0 +1,731 @@
+/*
+ * virtio-blk driver (virtio 1.2 section 5.2): reads the device
+ * configuration (5.2.4), negotiates the features of 5.2.3, and turns block
+ * layer requests (kernel/blkdev.h) into device requests (5.2.6): one
+ * descriptor chain each, a device-readable header, the data, and a
+ * device-writable status byte.
+ *
+ * Requests are asynchronous: the block layer calls issue() to fill the
+ * rings (splitting requests the device's limits do not allow in one
+ * piece, drivers/virtio_blk_split.c), and the device's interrupt runs the
+ * queue callback, which drains the used ring and completes each request.
+ * With VIRTIO_BLK_F_MQ every queue the device offers is used and chunks
+ * are spread round robin over them.
+ *
+ * Nothing here knows the transport (PCI modern, legacy or MMIO): only the
+ * config ops through virtio_cread*() and the virtqueue API.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "drivers/virtio_blk.h"
+#include "drivers/virtio_blk_split.h"
+#include "kernel/blkdev.h"
+#include "kernel/dma.h"
+#include "kernel/init.h"
+#include "kernel/irq.h"
+#include "kernel/log.h"
+#include "virtio/virtio.h"
+
+/* Feature bits (5.2.3). */
+#define VIRTIO_BLK_F_SIZE_MAX	  1
+#define VIRTIO_BLK_F_SEG_MAX	  2
+#define VIRTIO_BLK_F_RO		  5
+#define VIRTIO_BLK_F_BLK_SIZE	  6
+#define VIRTIO_BLK_F_FLUSH	  9
+#define VIRTIO_BLK_F_TOPOLOGY	  10
+#define VIRTIO_BLK_F_CONFIG_WCE	  11
+#define VIRTIO_BLK_F_MQ		  12
+#define VIRTIO_BLK_F_DISCARD	  13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+
+/* Offsets in struct virtio_blk_config (5.2.4). */
+#define CFG_CAPACITY		     0	/* le64, 512-byte sectors */
+#define CFG_SIZE_MAX		     8	/* le32 */
+#define CFG_SEG_MAX		     12 /* le32 */
+#define CFG_BLK_SIZE		     20 /* le32 */
+#define CFG_PHYS_BLOCK_EXP	     24 /* u8: physical block = blk_size << exp */
+#define CFG_ALIGNMENT_OFFSET	     25 /* u8 */
+#define CFG_MIN_IO_SIZE		     26 /* le16, in blocks */
+#define CFG_OPT_IO_SIZE		     28 /* le32, in blocks */
+#define CFG_WRITEBACK		     32 /* u8 */
+#define CFG_NUM_QUEUES		     34 /* le16 */
+#define CFG_MAX_DISCARD_SECTORS	     36 /* le32 */
+#define CFG_MAX_DISCARD_SEG	     40 /* le32 */
+#define CFG_DISCARD_SECTOR_ALIGNMENT 44 /* le32 */
+#define CFG_MAX_WRITE_ZEROES_SECTORS 48 /* le32 */
+#define CFG_MAX_WRITE_ZEROES_SEG     52 /* le32 */
+#define CFG_WRITE_ZEROES_MAY_UNMAP   56 /* u8 */
+
+/* Request types (5.2.6). */
+#define VIRTIO_BLK_T_IN		  0
+#define VIRTIO_BLK_T_OUT	  1
+#define VIRTIO_BLK_T_FLUSH	  4
+#define VIRTIO_BLK_T_GET_ID	  8
+#define VIRTIO_BLK_T_DISCARD	  11
+#define VIRTIO_BLK_T_WRITE_ZEROES 13
+
+#define VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1u
+
+/* Our own bounds: queues we drive, data segments per request (each
+ * in-flight slot carries a scatterlist this long), bytes per request (a
+ * request the size of the whole disk would hold the ring for long). */
+#define VBLK_MAX_QUEUES 8
+#define VBLK_MAX_SEGS	32
+#define VBLK_MAX_BYTES	(1u << 20)
+/* Without SIZE_MAX a segment is bounded only by the 32-bit descriptor
+ * length; keep it a whole number of any block size. */
+#define VBLK_SIZE_MAX_DEFAULT (1u << 30)
+
+/* The device-readable request header (5.2.6). Little-endian: modern
+ * devices are, and legacy ones use the guest's order, which on x86 is the
+ * same. */
+struct virtio_blk_outhdr {
+	uint32_t type;
+	uint32_t ioprio;
+	uint64_t sector;
+};
+
+/* The data of DISCARD and WRITE_ZEROES: one range (5.2.6). */
+struct virtio_blk_discard_write_zeroes {
+	uint64_t sector;
+	uint32_t num_sectors;
+	uint32_t flags;
+};
+
+/* One device request in flight: the header, range and status the device
+ * reads and writes, and the lists that describe them. The slots of a
+ * queue come from one dma_alloc block. */
+struct vblk_slot {
+	struct virtio_blk_outhdr hdr;
+	struct virtio_blk_discard_write_zeroes range;
+	uint8_t status;
+	uint8_t op; /* enum blk_op, for messages */
+	struct blk_request *req;
+	struct vblk_slot *next_free;
+	struct scatterlist sg_hdr, sg_range, sg_status;
+	struct scatterlist data[VBLK_MAX_SEGS];
+};
+
+struct vblk;
+
+struct vblk_queue {
+	struct virtqueue *vq;
+	struct vblk *vb;
+	struct vblk_slot *slots;
+	size_t slots_size;
+	unsigned nslots;
+	struct vblk_slot *free;
+	bool need_kick;
+	uint64_t requests, completed;
+	uint64_t per_type[BLK_OP_COUNT];
+};
+
+struct vblk {
+	struct virtio_device *vdev;
+	struct blkdev blk;
+	unsigned nq;
+	unsigned next_q; /* round robin */
+	struct vblk_queue q[VBLK_MAX_QUEUES];
+	struct vblk_limits lim;
+	uint32_t seg_max_dev, size_max_dev; /* as the device said, for lsblk */
+	uint32_t max_discard_sectors, discard_align;
+	uint32_t max_wz_sectors;
+	bool wz_may_unmap;
+	uint8_t phys_block_exp, alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
+	uint8_t writeback;
+	uint64_t unwritten, io_errors, unsupported;
+};
+
+static const char *const queue_names[VBLK_MAX_QUEUES] = {
+	"req.0", "req.1", "req.2", "req.3", "req.4", "req.5", "req.6", "req.7",
+};
+
+static const uint32_t op_type[BLK_OP_COUNT] = {
+	[BLK_OP_READ] = VIRTIO_BLK_T_IN,	 [BLK_OP_WRITE] = VIRTIO_BLK_T_OUT,
+	[BLK_OP_FLUSH] = VIRTIO_BLK_T_FLUSH,	 [BLK_OP_GET_ID] = VIRTIO_BLK_T_GET_ID,
+	[BLK_OP_DISCARD] = VIRTIO_BLK_T_DISCARD, [BLK_OP_WRITE_ZEROES] = VIRTIO_BLK_T_WRITE_ZEROES,
+};
+
+static struct vblk *to_vblk(const struct blkdev *dev)
+{
+	return dev->priv;
+}
+
+/* ---- Completion (interrupt context) ------------------------------------ */
+
+static void complete_slot(struct vblk_queue *q, struct vblk_slot *slot, unsigned len)
+{
+	struct vblk *vb = q->vb;
+	struct blk_request *req = slot->req;
+	int unwritten;
+	int err = vblk_status_to_errno(slot->status, len, &unwritten);
+
+	if (unwritten) {
+		vb->unwritten++;
+		pr_err("%s: %s at sector %llu completed without a status byte (used length %u, "
+		       "status 0x%02x; expected length >= 1 and status 0-2): failing with -EIO\n",
+		       vb->blk.name, blk_op_name(slot->op), (unsigned long long)slot->hdr.sector,
+		       len, slot->status);
+	} else if (err == -EIO) {
+		vb->io_errors++;
+		pr_err("%s: device reported an I/O error (status %u) for %s at sector %llu\n",
+		       vb->blk.name, slot->status, blk_op_name(slot->op),
+		       (unsigned long long)(slot->op == BLK_OP_DISCARD ||
+							    slot->op == BLK_OP_WRITE_ZEROES
+						    ? slot->range.sector
+						    : slot->hdr.sector));
+	} else if (err) {
+		vb->unsupported++;
+	}
+	if (err && !req->error)
+		req->error = err;
+	q->completed++;
+	slot->req = NULL;
+	slot->next_free = q->free;
+	q->free = slot;
+	req->inflight--;
+	if (req->issued_all && req->inflight == 0)
+		blk_complete(req);
+}
+
+/* The vq callback: drain, then re-enable callbacks and drain again if
+ * buffers arrived in between (virtqueue_enable_cb returning false), so no
+ * completion waits for an interrupt that already happened. */
+static void vblk_vq_done(struct virtqueue *vq)
+{
+	struct vblk_queue *q = vq->priv;
+	struct vblk_slot *slot;
+	unsigned len;
+
+	do {
+		virtqueue_disable_cb(vq);
+		while ((slot = virtqueue_get_buf(vq, &len)))
+			complete_slot(q, slot, len);
+	} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
+}
+
+/* ---- Issuing (thread context, interrupts off) --------------------------- */
+
+/* Fills the slot for the next chunk of `req` without changing `req`;
+ * returns the sectors the chunk covers (0 for FLUSH/GET_ID), or a negative
+ * errno. sgs[]/nout/nin describe the chain. */
+static long build_chunk(struct vblk *vb, struct blk_request *req, struct vblk_slot *slot,
+			struct vblk_cursor *cur, struct scatterlist *sgs[3], unsigned *nout,
+			unsigned *nin)
+{
+	uint64_t left = req->sector + req->count - req->next_sector;
+	long bytes;
+	uint32_t n;
+	unsigned ndata;
+
+	slot->hdr.type = op_type[req->op];
+	slot->hdr.ioprio = 0;
+	slot->hdr.sector = 0;
+	slot->op = (uint8_t)req->op;
+	/* The device overwrites this; if it still reads 0xff afterwards it
+	 * never did (5.2.6: the status is the last byte it writes). */
+	slot->status = 0xff;
+	sg_init_one(&slot->sg_hdr, &slot->hdr, sizeof slot->hdr);
+	sg_init_one(&slot->sg_status, &slot->status, 1);
+	sgs[0] = &slot->sg_hdr;
+
+	switch (req->op) {
+	case BLK_OP_READ:
+	case BLK_OP_WRITE:
+		bytes = vblk_next_chunk(&vb->lim, cur, left * BLK_SECTOR_SIZE, slot->data, &ndata);
+		if (bytes <= 0) {
+			pr_err("%s: %s at sector %llu: the data list cannot be cut into requests "
+			       "of "
+			       "at most %u segments of %u bytes, whole %u-byte blocks (%ld)\n",
+			       vb->blk.name, blk_op_name(req->op),
+			       (unsigned long long)req->next_sector, vb->lim.seg_max,
+			       vb->lim.size_max, vb->lim.granule, bytes);
+			return -EINVAL;
+		}
+		slot->hdr.sector = req->next_sector;
+		if (req->op == BLK_OP_WRITE) {
+			sgs[1] = slot->data;
+			sgs[2] = &slot->sg_status;
+			*nout = 2;
+			*nin = 1;
+		} else {
+			sgs[1] = slot->data;
+			sgs[2] = &slot->sg_status;
+			*nout = 1;
+			*nin = 2;
+		}
+		return bytes / BLK_SECTOR_SIZE;
+	case BLK_OP_FLUSH:
+		sgs[1] = &slot->sg_status;
+		*nout = 1;
+		*nin = 1;
+		return 0;
+	case BLK_OP_GET_ID:
+		/* The caller's list, or its one buffer, as it is: 20 bytes. */
+		sgs[1] = req->cur_sg;
+		sgs[2] = &slot->sg_status;
+		*nout = 1;
+		*nin = 2;
+		return 0;
+	case BLK_OP_DISCARD:
+	case BLK_OP_WRITE_ZEROES:
+		if (req->op == BLK_OP_DISCARD)
+			n = vblk_range_chunk(req->next_sector, left, vb->max_discard_sectors,
+					     vb->discard_align);
+		else
+			n = vblk_range_chunk(req->next_sector, left, vb->max_wz_sectors,
+					     vb->lim.granule / BLK_SECTOR_SIZE);
+		slot->range.sector = req->next_sector;
+		slot->range.num_sectors = n;
+		slot->range.flags = req->op == BLK_OP_WRITE_ZEROES &&
+						    (req->flags & BLK_REQ_UNMAP) && vb->wz_may_unmap
+					    ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP
+					    : 0;
+		sg_init_one(&slot->sg_range, &slot->range, sizeof slot->range);
+		sgs[1] = &slot->sg_range;
+		sgs[2] = &slot->sg_status;
+		*nout = 2;
+		*nin = 1;
+		return n;
+	default:
+		return -EINVAL;
+	}
+}
+
+/* Next queue, round robin, that has a free slot and was not found full in
+ * this call (`full` bit set). */
+static struct vblk_queue *pick_queue(struct vblk *vb, unsigned full)
+{
+	for (unsigned i = 0; i < vb->nq; i++) {
+		unsigned qi = (vb->next_q + i) % vb->nq;
+
+		if (vb->q[qi].free && !(full & (1u << qi))) {
+			vb->next_q = (qi + 1) % vb->nq;
+			return &vb->q[qi];
+		}
+	}
+	return NULL;
+}
+
+static int vblk_issue(struct blkdev *dev, struct blk_request *req)
+{
+	struct vblk *vb = to_vblk(dev);
+	unsigned full = 0;
+
+	for (;;) {
+		struct vblk_queue *q = pick_queue(vb, full);
+		struct vblk_cursor cur = {req->cur_sg, req->cur_off};
+		struct scatterlist *sgs[3];
+		struct vblk_slot *slot;
+		unsigned nout = 0, nin = 0;
+		long sectors;
+		int err;
+
+		if (!q)
+			return 0; /* every queue full: wait for completions */
+		slot = q->free;
+		sectors = build_chunk(vb, req, slot, &cur, sgs, &nout, &nin);
+		if (sectors < 0) {
+			req->error = (int)sectors;
+			return 1;
+		}
+		slot->req = req;
+		err = virtqueue_add_sgs(q->vq, sgs, nout, nin, slot);
+		if (err == -ENOSPC) {
+			/* Out of descriptors (no indirect tables): this queue
+			 * is full even with slots left. */
+			slot->req = NULL;
+			full |= 1u << (q - vb->q);
+			continue;
+		}
+		if (err) {
+			slot->req = NULL;
+			pr_err("%s: queue %u refused a %s request (%d)\n", dev->name,
+			       (unsigned)(q - vb->q), blk_op_name(req->op), err);
+			req->error = err;
+			return 1;
+		}
+		q->free = slot->next_free;
+		q->need_kick = true;
+		q->requests++;
+		q->per_type[req->op]++;
+		req->inflight++;
+		req->chunks++;
+		req->cur_sg = cur.sg;
+		req->cur_off = cur.off;
+		req->next_sector += (uint64_t)sectors;
+		if (sectors == 0 || req->next_sector >= req->sector + req->count)
+			return 1;
+	}
+}
+
+static void vblk_kick(struct blkdev *dev)
+{
+	struct vblk *vb = to_vblk(dev);
+
+	for (unsigned i = 0; i < vb->nq; i++) {
+		if (vb->q[i].need_kick) {
+			vb->q[i].need_kick = false;
+			virtqueue_kick(vb->q[i].vq);
+		}
+	}
+}
+
+static void vblk_print_stats(struct blkdev *dev)
+{
+	struct vblk *vb = to_vblk(dev);
+
+	pr_info("  %s: virtio%d (%s), seg_max %u (device %u), size_max %u (device %u), "
+		"max request %u bytes\n",
+		dev->name, vb->vdev->index, vb->vdev->config->bus_name(vb->vdev), vb->lim.seg_max,
+		vb->seg_max_dev, vb->lim.size_max, vb->size_max_dev, vb->lim.max_bytes);
+	pr_info("  topology: physical block exp %u, alignment offset %u, min io %u, opt io %u; "
+		"writeback %u\n",
+		vb->phys_block_exp, vb->alignment_offset, vb->min_io_size, vb->opt_io_size,
+		vb->writeback);
+	pr_info("  discard: max %u sectors, alignment %u; write-zeroes: max %u sectors, may "
+		"unmap %u\n",
+		vb->max_discard_sectors, vb->discard_align, vb->max_wz_sectors, vb->wz_may_unmap);
+	for (unsigned i = 0; i < vb->nq; i++) {
+		const struct vblk_queue *q = &vb->q[i];
+		const struct virtqueue_stats *s = &q->vq->stats;
+
+		pr_info("  queue %u: size %u, requests %llu, completed %llu, interrupts %llu, "
+			"kicks "
+			"%llu, indirect %llu, ring full %llu\n",
+			i, q->nslots, (unsigned long long)q->requests,
+			(unsigned long long)q->completed, (unsigned long long)s->interrupts,
+			(unsigned long long)s->kicks, (unsigned long long)s->indirect,
+			(unsigned long long)s->full);
+	}
+	pr_info("  device requests by type:");
+	for (unsigned op = 0; op < BLK_OP_COUNT; op++)
+		pr_info(" %s %llu", blk_op_name(op),
+			(unsigned long long)virtio_blk_type_count(dev, op));
+	pr_info("\n  status errors: io %llu, unsupported %llu, unwritten %llu\n",
+		(unsigned long long)vb->io_errors, (unsigned long long)vb->unsupported,
+		(unsigned long long)vb->unwritten);
+}
+
+static const struct blkdev_ops vblk_ops = {
+	.issue = vblk_issue,
+	.kick = vblk_kick,
+	.print_stats = vblk_print_stats,
+};
+
+/* ---- Accessors for the self-test, benchmark, shell ---------------------- */
+
+bool virtio_blk_is(const struct blkdev *dev)
+{
+	return dev && dev->ops == &vblk_ops;
+}
+
+int virtio_blk_queue_stats(const struct blkdev *dev, unsigned qi, struct virtio_blk_qstats *st)
+{
+	const struct vblk *vb;
+
+	if (!virtio_blk_is(dev) || qi >= to_vblk(dev)->nq)
+		return -EINVAL;
+	vb = to_vblk(dev);
+	st->size = vb->q[qi].nslots;
+	st->requests = vb->q[qi].requests;
+	st->completed = vb->q[qi].completed;
+	st->interrupts = vb->q[qi].vq->stats.interrupts;
+	st->kicks = vb->q[qi].vq->stats.kicks;
+	return 0;
+}
+
+uint64_t virtio_blk_type_count(const struct blkdev *dev, enum blk_op op)
+{
+	uint64_t n = 0;
+
+	if (!virtio_blk_is(dev) || (unsigned)op >= BLK_OP_COUNT)
+		return 0;
+	for (unsigned i = 0; i < to_vblk(dev)->nq; i++)
+		n += to_vblk(dev)->q[i].per_type[op];
+	return n;
+}
+
+uint64_t virtio_blk_unwritten_status(const struct blkdev *dev)
+{
+	return virtio_blk_is(dev) ? to_vblk(dev)->unwritten : 0;
+}
+
+/* ---- Probe ------------------------------------------------------------- */
+
+/* 5.2.4: reads what the negotiated features make valid, checking each
+ * value before it bounds anything. */
+static void read_config(struct vblk *vb)
+{
+	struct virtio_device *vdev = vb->vdev;
+	uint32_t blk_size = BLK_SECTOR_SIZE;
+
+	vb->blk.capacity = virtio_cread64(vdev, CFG_CAPACITY);
+
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_BLK_SIZE)) {
+		uint32_t v = virtio_cread32(vdev, CFG_BLK_SIZE);
+
+		if (v >= BLK_SECTOR_SIZE && v <= 65536 && !(v & (v - 1)))
+			blk_size = v;
+		else
+			pr_warn("virtio%d: blk_size %u, expected a power of two from 512 to 65536; "
+				"using 512\n",
+				vdev->index, v);
+	}
+	vb->blk.block_size = blk_size;
+
+	vb->seg_max_dev = 1; /* 5.2.4: without SEG_MAX, one data segment */
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_SEG_MAX)) {
+		vb->seg_max_dev = virtio_cread32(vdev, CFG_SEG_MAX);
+		if (vb->seg_max_dev == 0) {
+			pr_warn("virtio%d: seg_max 0, expected >= 1; using 1\n", vdev->index);
+			vb->seg_max_dev = 1;
+		}
+	}
+	vb->size_max_dev = 0;
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_SIZE_MAX)) {
+		vb->size_max_dev = virtio_cread32(vdev, CFG_SIZE_MAX);
+		if (vb->size_max_dev && vb->size_max_dev < BLK_SECTOR_SIZE) {
+			pr_warn("virtio%d: size_max %u, expected >= 512; using 512\n", vdev->index,
+				vb->size_max_dev);
+			vb->size_max_dev = BLK_SECTOR_SIZE;
+		}
+	}
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_TOPOLOGY)) {
+		vb->phys_block_exp = virtio_cread8(vdev, CFG_PHYS_BLOCK_EXP);
+		vb->alignment_offset = virtio_cread8(vdev, CFG_ALIGNMENT_OFFSET);
+		vb->min_io_size = virtio_cread16(vdev, CFG_MIN_IO_SIZE);
+		vb->opt_io_size = virtio_cread32(vdev, CFG_OPT_IO_SIZE);
+	}
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
+		vb->writeback = virtio_cread8(vdev, CFG_WRITEBACK);
+	vb->nq = 1;
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_MQ)) {
+		unsigned n = virtio_cread16(vdev, CFG_NUM_QUEUES);
+
+		if (n == 0)
+			pr_warn("virtio%d: num_queues 0 with MQ, expected >= 1; using 1\n",
+				vdev->index);
+		vb->nq = n == 0 ? 1 : n > VBLK_MAX_QUEUES ? VBLK_MAX_QUEUES : n;
+	}
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_DISCARD)) {
+		vb->max_discard_sectors = virtio_cread32(vdev, CFG_MAX_DISCARD_SECTORS);
+		vb->discard_align = virtio_cread32(vdev, CFG_DISCARD_SECTOR_ALIGNMENT);
+	}
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_WRITE_ZEROES)) {
+		vb->max_wz_sectors = virtio_cread32(vdev, CFG_MAX_WRITE_ZEROES_SECTORS);
+		vb->wz_may_unmap = virtio_cread8(vdev, CFG_WRITE_ZEROES_MAY_UNMAP) != 0;
+	}
+}
+
+/* Derives our limits and capabilities from the config. */
+static void set_limits(struct vblk *vb, unsigned ring_size)
+{
+	uint32_t bs = vb->blk.block_size, bs_sectors = bs / BLK_SECTOR_SIZE;
+	uint32_t seg_max = vb->seg_max_dev;
+	char *f = vb->blk.features;
+	size_t fs = sizeof vb->blk.features;
+	struct virtio_device *vdev = vb->vdev;
+
+	/* A chain is header + data + status and never longer than the
+	 * ring (2.7.5.3.1, also for indirect tables). */
+	if (seg_max > VBLK_MAX_SEGS)
+		seg_max = VBLK_MAX_SEGS;
+	if (seg_max > ring_size - 2)
+		seg_max = ring_size - 2;
+	vb->lim.seg_max = seg_max;
+	vb->lim.size_max = vb->size_max_dev ? vb->size_max_dev : VBLK_SIZE_MAX_DEFAULT;
+	vb->lim.granule = bs;
+	vb->lim.max_bytes = VBLK_MAX_BYTES / bs * bs;
+
+	vb->blk.read_only = virtio_has_feature(vdev, VIRTIO_BLK_F_RO);
+	vb->blk.caps = BLK_CAP_GET_ID; /* every device knows the type; UNSUPP otherwise */
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH))
+		vb->blk.caps |= BLK_CAP_FLUSH;
+	/* A range limit below one block makes the operation unusable. */
+	vb->max_discard_sectors = vb->max_discard_sectors / bs_sectors * bs_sectors;
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_DISCARD) && vb->max_discard_sectors)
+		vb->blk.caps |= BLK_CAP_DISCARD;
+	if (vb->discard_align < bs_sectors || vb->discard_align % bs_sectors)
+		vb->discard_align = bs_sectors;
+	vb->max_wz_sectors = vb->max_wz_sectors / bs_sectors * bs_sectors;
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_WRITE_ZEROES) && vb->max_wz_sectors)
+		vb->blk.caps |= BLK_CAP_WRITE_ZEROES;
+
+	snprintf(f, fs, "%s%s%s%s%s%s%s%s%s", vb->blk.caps & BLK_CAP_FLUSH ? "flush " : "",
+		 vb->blk.caps & BLK_CAP_DISCARD ? "discard " : "",
+		 vb->blk.caps & BLK_CAP_WRITE_ZEROES ? "write-zeroes " : "",
+		 virtio_has_feature(vdev, VIRTIO_BLK_F_MQ) ? "mq " : "",
+		 virtio_has_feature(vdev, VIRTIO_BLK_F_TOPOLOGY) ? "topology " : "",
+		 virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE) ? "wce " : "",
+		 virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC) ? "indirect " : "",
+		 virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX) ? "event-idx " : "",
+		 vdev->legacy ? "legacy" : "");
+	size_t len = strlen(f);
+	if (len && f[len - 1] == ' ')
+		f[len - 1] = '\0';
+}
+
+static void free_queues(struct vblk *vb)
+{
+	for (unsigned i = 0; i < vb->nq; i++) {
+		if (vb->q[i].slots)
+			dma_free(vb->q[i].slots, vb->q[i].slots_size);
+		vb->q[i].slots = NULL;
+	}
+}
+
+static int vblk_probe(struct virtio_device *vdev)
+{
+	struct virtqueue *vqs[VBLK_MAX_QUEUES];
+	struct virtqueue_info info[VBLK_MAX_QUEUES];
+	unsigned ring_min = 0;
+	struct vblk *vb;
+	int err;
+
+	vb = calloc(1, sizeof *vb);
+	if (!vb)
+		return -ENOMEM;
+	vb->vdev = vdev;
+	read_config(vb);
+
+	for (unsigned i = 0; i < vb->nq; i++)
+		info[i] = (struct virtqueue_info){queue_names[i], vblk_vq_done};
+	err = virtio_find_vqs(vdev, vb->nq, vqs, info);
+	if (err) {
+		pr_err("virtio%d: blk: could not set up %u request queue(s) (%d)\n", vdev->index,
+		       vb->nq, err);
+		free(vb);
+		return err;
+	}
+	for (unsigned i = 0; i < vb->nq; i++) {
+		struct vblk_queue *q = &vb->q[i];
+		unsigned size = virtqueue_get_vring_size(vqs[i]);
+
+		q->vq = vqs[i];
+		q->vb = vb;
+		q->nslots = size;
+		q->slots_size = size * sizeof(struct vblk_slot);
+		q->slots = dma_alloc(q->slots_size, 64);
+		if (!q->slots || size < 3) {
+			pr_err("virtio%d: blk: queue %u of size %u: %s\n", vdev->index, i, size,
+			       q->slots ? "expected at least 3 entries" : "no memory for requests");
+			free_queues(vb);
+			virtio_reset_device(vdev);
+			virtio_del_vqs(vdev);
+			free(vb);
+			return q->slots ? -EINVAL : -ENOMEM;
+		}
+		for (unsigned s = 0; s < size; s++)
+			q->slots[s].next_free = s + 1 < size ? &q->slots[s + 1] : NULL;
+		q->free = &q->slots[0];
+		vqs[i]->priv = q;
+		if (!ring_min || size < ring_min)
+			ring_min = size;
+	}
+	set_limits(vb, ring_min);
+
+	vb->blk.nqueues = vb->nq;
+	vb->blk.driver = "virtio-blk";
+	vb->blk.ops = &vblk_ops;
+	vb->blk.priv = vb;
+	vdev->priv = vb;
+	/* Queues must be live before anyone can submit. */
+	virtio_device_ready(vdev);
+	err = blkdev_register(&vb->blk);
+	if (err) {
+		virtio_reset_device(vdev);
+		free_queues(vb);
+		virtio_del_vqs(vdev);
+		free(vb);
+		return err;
+	}
+	pr_info("%s: virtio%d (%s), %llu sectors (%llu MiB), block size %u, %s, %u queue(s) of "
+		"%u, seg_max %u, size_max %u; %s\n",
+		vb->blk.name, vdev->index, vdev->config->bus_name(vdev),
+		(unsigned long long)vb->blk.capacity, (unsigned long long)(vb->blk.capacity >> 11),
+		vb->blk.block_size, vb->blk.read_only ? "read-only" : "read-write", vb->nq,
+		ring_min, vb->seg_max_dev, vb->size_max_dev, vb->blk.features);
+	return 0;
+}
+
+/* Fails what the device will now never complete. */
+static void vblk_remove(struct virtio_device *vdev)
+{
+	struct vblk *vb = vdev->priv;
+	unsigned long fl;
+
+	if (!vb)
+		return;
+	fl = irq_save();
+	blkdev_unregister(&vb->blk);
+	virtio_reset_device(vdev);
+	for (unsigned i = 0; i < vb->nq; i++) {
+		struct vblk_slot *slot;
+
+		while ((slot = virtqueue_detach_unused_buf(vb->q[i].vq))) {
+			slot->status = 1; /* IOERR */
+			complete_slot(&vb->q[i], slot, 1);
+		}
+	}
+	irq_restore(fl);
+	virtio_del_vqs(vdev);
+	free_queues(vb);
+	vdev->priv = NULL;
+	free(vb);
+}
+
+/* 5.2.4: the device changed its config, most likely the capacity (a
+ * resize on the host). Interrupt context. */
+static void vblk_config_changed(struct virtio_device *vdev)
+{
+	struct vblk *vb = vdev->priv;
+	uint64_t cap;
+
+	if (!vb)
+		return;
+	cap = virtio_cread64(vdev, CFG_CAPACITY);
+	if (cap != vb->blk.capacity) {
+		pr_info("%s: capacity changed from %llu to %llu sectors (%llu MiB)\n", vb->blk.name,
+			(unsigned long long)vb->blk.capacity, (unsigned long long)cap,
+			(unsigned long long)(cap >> 11));
+		vb->blk.capacity = cap;
+	}
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
+		vb->writeback = virtio_cread8(vdev, CFG_WRITEBACK);
+}
+
+static const struct virtio_device_id vblk_ids[] = {
+	{VIRTIO_ID_BLOCK, VIRTIO_DEV_ANY_ID},
+	{0, 0},
+};
+
+static const unsigned vblk_features[] = {
+	VIRTIO_BLK_F_SIZE_MAX,	   VIRTIO_BLK_F_SEG_MAX,    VIRTIO_BLK_F_RO, VIRTIO_BLK_F_BLK_SIZE,
+	VIRTIO_BLK_F_FLUSH,	   VIRTIO_BLK_F_TOPOLOGY,   VIRTIO_BLK_F_MQ, VIRTIO_BLK_F_DISCARD,
+	VIRTIO_BLK_F_WRITE_ZEROES, VIRTIO_BLK_F_CONFIG_WCE,
+};
+
+static struct virtio_driver vblk_driver = {
+	.name = "virtio-blk",
+	.id_table = vblk_ids,
+	.feature_table = vblk_features,
+	.feature_table_size = sizeof vblk_features / sizeof vblk_features[0],
+	.probe = vblk_probe,
+	.remove = vblk_remove,
+	.config_changed = vblk_config_changed,
+};
+
+static void virtio_blk_init(void)
+{
+	int err = register_virtio_driver(&vblk_driver);
+
+	if (err)
+		pr_err("virtio-blk: driver registration failed (%d)\n", err);
+}
+INITCALL(virtio_blk_init);
