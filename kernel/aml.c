@@ -603,10 +603,16 @@ static int ext_irq(struct aml_resources *res, const uint8_t *d, unsigned len, si
 {
 	unsigned flags = 0, count;
 
-	if (len < 2 || (count = d[1]) == 0 || 2 + 4 * count > len) {
+	if (len < 2 || (count = d[1]) == 0) {
+		pr_err("aml: Extended Interrupt descriptor at offset %zu lists no interrupts, "
+		       "expected at least one\n",
+		       off);
+		return -EINVAL;
+	}
+	if (2 + 4 * count > len) {
 		pr_err("aml: Extended Interrupt descriptor at offset %zu has %u bytes for %u "
 		       "interrupts, expected at least %u\n",
-		       off, len, len >= 2 ? d[1] : 0, len >= 2 ? 2 + 4 * d[1] : 6);
+		       off, len, count, 2 + 4 * count);
 		return -EINVAL;
 	}
 	if (!(d[0] & 0x01)) {
