@@ -318,10 +318,27 @@ INITCALL(pci_init);
 
 /* ---- Shell and self-test ---------------------------------------------- */
 
+/* `lspci -x`: the first 256 bytes of config space in the layout of Linux's
+ * `lspci -x`, which is how test/host/data/ images were recorded. */
+static void dump_config(const struct pci_dev *pdev)
+{
+	for (unsigned off = 0; off < 256; off += 16) {
+		printf("%02x:", off);
+		for (unsigned i = 0; i < 16; i++)
+			printf(" %02x", pci_read8(pdev, off + i));
+		printf("\n");
+	}
+}
+
 static int cmd_lspci(int argc, char **argv)
 {
+	bool hex = argc > 1 && strcmp(argv[1], "-x") == 0;
 	char line[200];
 
+	if (argc > 1 && !hex) {
+		printf("usage: lspci [-x]\n");
+		return 1;
+	}
 	for (struct pci_dev *pdev = pci_devices; pdev; pdev = pdev->next) {
 		pci_format(pdev, line, sizeof(line));
 		printf("%s\n", line);
@@ -331,10 +348,14 @@ static int cmd_lspci(int argc, char **argv)
 			printf("        driver %s%s%s\n", pdev->driver->name,
 			       pdev->driver_note ? ": " : "",
 			       pdev->driver_note ? pdev->driver_note : "");
+		if (hex)
+			dump_config(pdev);
 	}
 	return 0;
 }
-SHELL_COMMAND(lspci, "lspci", "list PCI functions, their BARs, interrupts and drivers", cmd_lspci);
+SHELL_COMMAND(lspci, "lspci [-x]",
+	      "list PCI functions, their BARs, interrupts and drivers (-x: config space)",
+	      cmd_lspci);
 
 CMDLINE_OPTION(pci_expect, "pci.expect",
 	       "test=pci: number of PCI functions the enumeration must find");

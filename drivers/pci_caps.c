@@ -79,28 +79,36 @@ unsigned pci_size_bar(struct pci_dev *pdev, unsigned i, struct pci_bar *bar)
 
 uint8_t pci_find_next_capability(const struct pci_dev *pdev, uint8_t prev, uint8_t id)
 {
+	/* Walk from the head every time, remembering where we have been: a
+	 * list that loops back on itself then ends instead of making the
+	 * caller's iteration endless. Capabilities sit at dword-aligned
+	 * offsets 0x40-0xfc, so 48 bits cover every possible position. */
+	uint64_t seen = 0;
+	bool after = prev == 0;
 	uint8_t pos;
-	/* At most 48 capabilities fit in the 192 bytes after the header:
-	 * the bound ends a list that loops back on itself. */
-	unsigned ttl = 48;
 
 	if (!(pci_read16(pdev, PCI_STATUS) & PCI_STATUS_CAP_LIST))
 		return 0;
-	pos = prev ? pci_read8(pdev, prev + 1) : pci_read8(pdev, PCI_CAP_PTR);
-	while (ttl--) {
+	pos = pci_read8(pdev, PCI_CAP_PTR);
+	for (;;) {
 		/* The bottom two bits are reserved (6.7); a pointer into the
-		 * standard header is a broken list. */
+		 * standard header is a broken list (and 0 ends it). */
 		pos &= ~3u;
 		if (pos < 0x40)
 			return 0;
+		uint64_t bit = 1ull << ((pos - 0x40) / 4);
+		if (seen & bit)
+			return 0;
+		seen |= bit;
 		uint8_t cap_id = pci_read8(pdev, pos);
 		if (cap_id == 0xff)
 			return 0; /* the function went away */
-		if (cap_id == id)
+		if (after && cap_id == id)
 			return pos;
+		if (pos == prev)
+			after = true;
 		pos = pci_read8(pdev, pos + 1);
 	}
-	return 0;
 }
 
 void pci_read_header(struct pci_dev *pdev)

@@ -255,7 +255,9 @@ int vp_find_vqs(struct virtio_device *vdev, unsigned nvqs, struct virtqueue *vqs
 
 	if (vdev->vqs)
 		return -EBUSY;
-	if (msix) {
+	if (msix && !vp->pdev->msix_cap)
+		pr_info("virtio-pci %s: no MSI-X capability; using INTx\n", vp->name);
+	else if (msix) {
 		err = vp_try_msix(vp, true, nvqs, vqs, info, &fatal);
 		if (err && !fatal) {
 			pr_info("virtio-pci %s: no MSI-X vector per queue (%d); trying one shared "
@@ -321,18 +323,19 @@ static int vp_probe(struct pci_dev *pdev)
 	pci_enable(pdev, PCI_COMMAND_MASTER);
 	pdev->driver_note = vp->note;
 
+	pr_info("virtio-pci %s: %s device (type %u), %s interface\n", vp->name,
+		virtio_id_name(type), type, vp->modern ? "modern" : "legacy");
+	/* The core resets the device and binds a driver if one is registered. */
 	err = register_virtio_device(&vp->vdev);
 	if (err) {
 		pr_err("virtio-pci %s: registering with the virtio core failed (%d)\n", vp->name,
 		       err);
 		return 0; /* registers stay claimed; vp leaks on purpose */
 	}
-	pr_info("virtio-pci %s: %s device (type %u), %s interface, virtio%d\n", vp->name,
-		virtio_id_name(type), type, vp->modern ? "modern" : "legacy", vp->vdev.index);
 	if (!vp->vdev.driver && !vp->vdev.failed)
-		pr_info("virtio-pci %s: no driver for virtio device type %u (%s); device left "
-			"alone\n",
-			vp->name, type, virtio_id_name(type));
+		pr_info("virtio-pci %s: virtio%d: no driver for virtio device type %u (%s); "
+			"device left alone\n",
+			vp->name, vp->vdev.index, type, virtio_id_name(type));
 	if (!vp->vdev.vqs)
 		snprintf(vp->note, sizeof(vp->note), "virtio%d %s, %s%s", vp->vdev.index,
 			 virtio_id_name(type), vp->modern ? "modern" : "legacy",
