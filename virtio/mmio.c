@@ -472,6 +472,19 @@ static void vm_interrupt(void *ctx)
 
 		if (st == 0)
 			return;
+		if (st == 0xffffffff) {
+			/* Nothing answers at the address any more (a bus
+			 * error reads as all ones): stop listening rather
+			 * than take this interrupt forever. */
+			if (!vm->warned_status) {
+				vm->warned_status = true;
+				pr_err("virtio-mmio@%#llx: InterruptStatus reads all ones; device "
+				       "gone? masking GSI %u\n",
+				       (unsigned long long)vm->desc.base, vm->desc.gsi);
+			}
+			irq_mask(vm->desc.gsi);
+			return;
+		}
 		vm_write(vm, VM_INTERRUPT_ACK, st);
 		vm->interrupts++;
 		if ((st & ~(VM_INT_VRING | VM_INT_CONFIG)) && !vm->warned_status) {

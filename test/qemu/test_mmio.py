@@ -142,7 +142,9 @@ def test_same_transport_acpi_and_cmdline_registered_once(qemu):
     again (and an edge trigger would be its default): one transport, ACPI's
     level trigger, one virtio device, one rng."""
     vm = qemu(machine="microvm", kernel=KERNEL,
-              append="virtio_mmio.device=512@0xfeb02e00:47 test=mmio,rng",
+              append="virtio_mmio.device=512@0xfeb02e00:47 "
+                     "virtio_mmio.device=512@0xfeb02e00:9 "
+                     "virtio_mmio.device=0x400@0xfeb02c00:46 test=mmio,rng",
               devices=["-device", "virtio-rng-device"], timeout=30)
     status = vm.wait()
     log = vm.log.replace("\r", "")
@@ -152,6 +154,13 @@ def test_same_transport_acpi_and_cmdline_registered_once(qemu):
     t = found[0xfeb02e00]
     assert t["from"] == "acpi+cmdline" and t["trigger"] == "level-high", t
     assert "virtio-mmio@0xfeb02e00: also on the command line; registered once" in log
+    # The same base with another GSI: the first description (ACPI) is kept.
+    assert re.search(r"warning: virtio-mmio@0xfeb02e00: described again \(command line\) "
+                     r"with size 0x200 GSI 9, first seen \(ACPI\) .*GSI 47; keeping the first",
+                     log), log
+    # A window overlapping the ACPI one is refused.
+    assert re.search(r"error: virtio-mmio@0xfeb02c00: window of 0x400 bytes overlaps the "
+                     r"transport at 0xfeb02e00", log), log
     assert len(re.findall(r"^virtio\d+: virtio-rng driver bound", log, re.M)) == 1
     assert "ok 1 - rng: 1 virtio-rng device(s) bound" in log or \
         re.search(r"ok \d+ - rng: 1 virtio-rng device\(s\) bound", log)
