@@ -35,9 +35,8 @@ static int collect(const struct aml_device *dev, void *ctx)
 
 	if (f->n < 32) {
 		f->dev[f->n] = *dev;
-		f->res_err[f->n] = dev->crs ? aml_parse_resources(dev->crs, dev->crs_len,
-								  &f->res[f->n]) :
-					      -1;
+		f->res_err[f->n] =
+			dev->crs ? aml_parse_resources(dev->crs, dev->crs_len, &f->res[f->n]) : -1;
 		f->n++;
 	}
 	return 0;
@@ -260,8 +259,7 @@ static void name_crs(struct aml_buf *a, uint32_t base, uint32_t gsi, uint8_t irq
 	put_pkg_obj(a, (const uint8_t[]){0x11}, 1, &buf, 2);
 }
 
-static void device(struct aml_buf *a, const char seg[4], const struct aml_buf *body,
-		   unsigned force)
+static void device(struct aml_buf *a, const char seg[4], const struct aml_buf *body, unsigned force)
 {
 	struct aml_buf named = {0};
 
@@ -396,13 +394,13 @@ static void test_resources(void)
 	/* IRQ(Level, ActiveLow, Shared){3,10} ; IO ; Memory32(min=max) ;
 	 * a QWord space (counted as other) ; End. */
 	const uint8_t rt[] = {
-		0x23, 0x08, 0x04, 0x18,				  /* IRQ 3, 10 level low shared */
-		0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x00, 0x08,	  /* IO 0x3f8 */
-		0x85, 0x11, 0x00, 0x01, 0x00, 0x00, 0xc0, 0xfe,	  /* Memory32 RW min */
-		0x00, 0x00, 0xc0, 0xfe, 0x00, 0x10, 0x00, 0x00,	  /* max, align */
-		0x00, 0x10, 0x00, 0x00,				  /* length 0x1000 */
-		0x8a, 0x03, 0x00, 0x01, 0x02, 0x03,		  /* a large item we skip */
-		0x89, 0x0a, 0x00, 0x00, 0x02, 0x20, 0, 0, 0, 0x21, 0, 0, 0, /* producer */
+		0x23, 0x08, 0x04, 0x18,				/* IRQ 3, 10 level low shared */
+		0x47, 0x01, 0xf8, 0x03, 0xf8, 0x03, 0x00, 0x08, /* IO 0x3f8 */
+		0x85, 0x11, 0x00, 0x01, 0x00, 0x00, 0xc0, 0xfe, /* Memory32 RW min */
+		0x00, 0x00, 0xc0, 0xfe, 0x00, 0x10, 0x00, 0x00, /* max, align */
+		0x00, 0x10, 0x00, 0x00,				/* length 0x1000 */
+		0x8a, 0x03, 0x00, 0x01, 0x02, 0x03,		/* a large item we skip */
+		0x89, 0x0a, 0x00, 0x00, 0x02, 0x20, 0,	  0,	0, 0x21, 0, 0, 0, /* producer */
 		0x79, 0x00,
 	};
 
