@@ -30,6 +30,9 @@ EXTRA_VARIANTS = {
     "force-legacy": ("", "virtio_pci.force_legacy=1", "1005", "legacy", "msix"),
     "msix-off": ("", "virtio_pci.msix=0", "1005", "modern", "intx"),
     "legacy-intx": (",disable-modern=on,vectors=0", "", "1005", "legacy", "intx"),
+    # One table entry: no vector per queue, so one shared vector.
+    "msix-shared": (",vectors=1", "", "1005", "modern", "msix-shared"),
+    "legacy-msix-shared": (",disable-modern=on,vectors=1", "", "1005", "legacy", "msix-shared"),
 }
 
 VERSION_1 = 1 << 32
