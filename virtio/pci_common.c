@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "drivers/pci.h"
 #include "kernel/cmdline.h"
@@ -92,6 +93,8 @@ static void vp_free_irqs(struct virtio_pci_device *vp)
 		if (vp->msix_vectors[i] > 0)
 			free_msi_vector(vp->msix_vectors[i]);
 		vp->msix_vectors[i] = 0;
+		free(vp->msix_names[i]);
+		vp->msix_names[i] = NULL;
 	}
 	vp->nmsix = 0;
 	pci_msix_disable(vp->pdev);
@@ -122,10 +125,20 @@ void vp_del_vqs(struct virtio_device *vdev)
 static int vp_msix_vector(struct virtio_pci_device *vp, unsigned entry, irq_handler_t handler,
 			  void *ctx, const char *name)
 {
-	int v = request_msi_vector(handler, ctx, name);
+	char *label = malloc(strlen(vp->name) + strlen(name) + 2);
+	int v;
 
-	if (v < 0)
+	if (!label)
+		return -ENOMEM;
+	/* The irq layer keeps the name pointer: it lives until the vector
+	 * is freed (vp_free_irqs). */
+	sprintf(label, "%s %s", vp->name, name);
+	v = request_msi_vector(handler, ctx, label);
+	if (v < 0) {
+		free(label);
 		return v;
+	}
+	vp->msix_names[entry] = label;
 	vp->msix_vectors[entry] = v;
 	if (entry >= vp->nmsix)
 		vp->nmsix = entry + 1;
@@ -184,7 +197,7 @@ static int vp_try_msix(struct virtio_pci_device *vp, bool per_vq, unsigned nvqs,
 	vp->irq_mode = per_vq ? VP_IRQ_MSIX_PER_VQ : VP_IRQ_MSIX_SHARED;
 
 	err = vp_msix_vector(vp, 0, per_vq ? vp_config_interrupt : vp_shared_interrupt, vp,
-			     vp->name);
+			     per_vq ? "config" : "virtio");
 	if (err)
 		goto fail;
 	/* 4.1.5.1.2: the device reads the vector back as NO_VECTOR when
@@ -233,7 +246,8 @@ static int vp_try_intx(struct virtio_pci_device *vp, unsigned nvqs, struct virtq
 	err = vp_setup_vqs(vp, nvqs, vqs, info, fatal);
 	if (err)
 		goto fail;
-	err = request_irq(gsi, flags, vp_shared_interrupt, vp, vp->name);
+	snprintf(vp->irq_name, sizeof(vp->irq_name), "%s intx", vp->name);
+	err = request_irq(gsi, flags, vp_shared_interrupt, vp, vp->irq_name);
 	if (err < 0)
 		goto fail;
 	vp->gsi = gsi;

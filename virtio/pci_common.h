@@ -76,11 +76,13 @@ struct virtio_pci_device {
 	/* Interrupts. */
 	enum vp_irq_mode irq_mode;
 	int msix_vectors[PCI_MSIX_MAX_VECTORS]; /* CPU vector per table entry, 0 = none */
+	char *msix_names[PCI_MSIX_MAX_VECTORS]; /* "00:08.0 virtio-rng", for `irqs` */
 	unsigned nmsix;
 	unsigned gsi;
 	bool intx;
-	char name[16]; /* "00:03.0" */
-	char note[64]; /* shown by lspci */
+	char name[16];	   /* "00:03.0" */
+	char irq_name[24]; /* "00:03.0 intx", for `irqs` */
+	char note[64];	   /* shown by lspci */
 };
 
 static inline struct virtio_pci_device *to_vp(struct virtio_device *vdev)
