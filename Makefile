@@ -20,6 +20,7 @@ ISO        := $(BUILD)/virtio-os.iso
 include mk/deps.mk
 include mk/newlib.mk
 include arch/x86_64/boot/efi/efi.mk
+include mk/bench.mk
 
 # --- The kernel -------------------------------------------------------------
 # No SSE/FPU anywhere in the kernel (-mgeneral-regs-only): interrupt handlers

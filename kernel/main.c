@@ -9,6 +9,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap.h"
 #include "kernel/acpi.h"
+#include "kernel/bench.h"
 #include "kernel/boot_info.h"
 #include "kernel/cmdline.h"
 #include "kernel/console.h"
@@ -87,6 +88,9 @@ noreturn void kmain(bool boot_info_ok)
 	const char *tests = cmdline_get("test");
 	if (tests)
 		selftest_run(tests);
+	const char *bench = cmdline_get("bench");
+	if (bench && cmdline_flag("bench")) /* bench=off runs nothing */
+		bench_run(bench);
 	shell_run();
 }
 

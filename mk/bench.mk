@@ -1,0 +1,12 @@
+# `make bench` fragments: each benchmark adds its target to BENCH_TARGETS.
+#
+# bench-blk: boots the kernel with bench=blk (drivers/virtio_blk_bench.c)
+# against a 256 MiB raw file and against QEMU's null-co backend (no I/O at
+# all: what is left is the guest, the ring and QEMU's virtio emulation),
+# under TCG, and prints one table. Figures only, nothing asserted.
+
+BENCH_TARGETS += bench-blk
+
+.PHONY: bench-blk
+bench-blk: $(KERNEL)
+	/usr/bin/python3 test/qemu/bench_blk.py --kernel $(KERNEL) --image $(BUILD)/bench-blk.img
