@@ -253,3 +253,62 @@ def test_blk_shell_errors_and_readonly(qemu, tmp_path):
     assert data[400 * 512:408 * 512] == bytes(8 * 512)
     assert data[408 * 512:409 * 512] == sector_data(408, SEED_INIT)
     assert open(ro, "rb").read() == b"".join(sector_data(s, SEED_INIT) for s in range(4096))
+
+
+def qmp(sock_path, *commands):
+    """Send QMP commands over a unix socket; return their replies."""
+    import json
+    import socket
+    import time
+
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock_path)
+            break
+        except OSError:
+            s.close()
+            assert time.monotonic() < deadline, "QMP socket never appeared"
+            time.sleep(0.1)
+    f = s.makefile("rw")
+    json.loads(f.readline())  # greeting
+    replies = []
+    for cmd in ({"execute": "qmp_capabilities"},) + commands:
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        while True:
+            reply = json.loads(f.readline())
+            if "event" not in reply:
+                break
+        replies.append(reply)
+    s.close()
+    return replies[1:]
+
+
+def test_blk_capacity_change(qemu, tmp_path):
+    """block_resize on the host: the config-change interrupt makes the
+    driver re-read the capacity (5.2.4), report it, and bounds follow."""
+    img = str(tmp_path / "grow.img")
+    make_image(img, 4 * MIB // 512)
+    sock = str(tmp_path / "qmp.sock")
+    vm = qemu(machine="q35", kernel=KERNEL, append="",
+              devices=disk(img, "d0") + ["-qmp", f"unix:{sock},server=on,wait=off"],
+              timeout=60)
+    vm.expect_exact(PROMPT)
+    out = shell_run(vm, "blk read vda 9000")
+    assert "error -34 (ERANGE)" in out, out
+    reply = qmp(sock, {"execute": "block_resize",
+                       "arguments": {"device": "d0", "size": 6 * MIB}})
+    assert "return" in reply[0], reply
+    vm.expect(r"vda: capacity changed from 8192 to 12288 sectors")
+    vm.sendline("")
+    vm.expect_exact(PROMPT)
+    out = shell_run(vm, "lsblk")
+    assert re.search(r"^vda\s+6\.0 MiB\s+12288\s", out, re.M), out
+    out = shell_run(vm, "blk write vda 12287 0x77")
+    assert "blk: write vda sector 12287 count 1: ok" in out, out
+    vm.sendline("halt")
+    assert vm.wait() == STATUS_HALT
+    data = open(img, "rb").read()
+    assert len(data) == 6 * MIB and data[-512:] == b"\x77" * 512
