@@ -334,7 +334,8 @@ static void add_root_entries(const struct acpi_sdt_header *root, unsigned entry_
 	for (unsigned i = 0; i < n; i++) {
 		size_t off = SDT_HDR_LEN + (size_t)i * entry_size;
 		uint64_t phys = entry_size == 8 ? get64(root, off) : get32(root, off);
-		const struct acpi_sdt_header *h = check_table(phys, "table from root");
+		const struct acpi_sdt_header *h =
+			check_table(phys, entry_size == 8 ? "XSDT entry" : "RSDT entry");
 		if (h)
 			add_table(h);
 	}
