@@ -515,6 +515,7 @@ static void irq_selftest(void)
 	v = request_irq(gsi, pci, st_handler, (void *)0, "selftest-a");
 	v2 = request_irq(gsi, pci, st_handler, (void *)1, "selftest-b");
 	check(v >= VECTOR_DYNAMIC_FIRST && v == v2, "GSI %u shared: vectors %d and %d", gsi, v, v2);
+	printf("# an \"error: irq: GSI %u is taken\" line is expected next\n", gsi);
 	check(request_irq(gsi, IRQF_EDGE, st_handler, (void *)0, "selftest-c") == -EBUSY,
 	      "an unshared edge request on the same GSI is refused with -EBUSY");
 	if (v > 0) {
@@ -531,6 +532,7 @@ static void irq_selftest(void)
 	/* An interrupt nobody asked for is counted and reported, not fatal. */
 	v = alloc_vector();
 	if (v > 0) {
+		printf("# a \"no handler\" warning for vector %#x is expected next\n", v);
 		uint64_t before = irq_vector_count(v);
 		self_ipi((uint8_t)v);
 		check(irq_vector_count(v) == before + 1,
