@@ -402,6 +402,7 @@ void irq_print_counts(void)
 
 static int cmd_irqs(int argc, char **argv)
 {
+	ioapic_print();
 	irq_print_counts();
 	return 0;
 }
