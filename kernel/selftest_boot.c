@@ -152,8 +152,10 @@ static void test_timer(void)
 	sleep_ms(30);
 	t1 = timer_ticks();
 	ns1 = time_ns();
-	/* 30 ms at TIMER_HZ is 3 ticks; allow one to fall on either side. */
-	check(t1 >= t0 + 2, "timer interrupts arrive: %llu ticks during sleep_ms(30) at %d Hz",
+	/* 30 ms at TIMER_HZ is 3 ticks, but a busy host can make QEMU merge
+	 * several ticks into one interrupt: ask only that ticks arrived while
+	 * the CPU sat in hlt, which only an interrupt can cause. */
+	check(t1 > t0, "timer interrupts arrive: %llu ticks during sleep_ms(30) at %d Hz",
 	      (unsigned long long)(t1 - t0), TIMER_HZ);
 	check(ns1 - ns0 >= 30000000ull, "sleep_ms(30) slept %llu us",
 	      (unsigned long long)((ns1 - ns0) / 1000));
