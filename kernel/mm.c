@@ -92,8 +92,8 @@ static bool range_available(const struct mem_region *regions, unsigned n, uint64
 {
 	bool covered = false;
 
-	if (base < LOW_MEMORY_END || base < mem_lo || end > mem_hi)
-		return false;
+	if (end <= base || base < LOW_MEMORY_END || base < mem_lo || end > mem_hi)
+		return false; /* (end <= base: the range wrapped around) */
 	if (base < kernel_hi && end > kernel_lo)
 		return false;
 	for (unsigned i = 0; i < n; i++) {
