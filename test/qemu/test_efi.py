@@ -22,7 +22,6 @@ every run has a hard timeout; the harness kills QEMU by PID.
 
 import os
 import re
-import shutil
 import struct
 import subprocess
 import time

@@ -57,24 +57,25 @@ $(EFI_BUILD)/kernel.elf: $(KERNEL)
 	@mkdir -p $(@D)
 	objcopy --strip-debug $< $@
 
-# Rewritten only when EFI_CMDLINE changes, so the image is not rebuilt
-# for nothing.
-$(EFI_BUILD)/cmdline.txt: efi-cmdline-check
-	@mkdir -p $(@D)
-	@printf '%s\n' '$(EFI_CMDLINE)' >$@.new
-	@cmp -s $@.new $@ && rm -f $@.new || mv -f $@.new $@
+# cmdline.txt is rewritten (at parse time) only when EFI_CMDLINE changes, so
+# its date tells make whether the image needs rebuilding. A phony "check"
+# prerequisite instead would rebuild the image on every run.
+EFI_CMDLINE_TXT := $(EFI_BUILD)/cmdline.txt
+EFI_CMDLINE_Q   := '$(subst ','\'',$(EFI_CMDLINE))'
+$(shell mkdir -p $(EFI_BUILD) && { printf '%s\n' $(EFI_CMDLINE_Q) | cmp -s - $(EFI_CMDLINE_TXT) || \
+	printf '%s\n' $(EFI_CMDLINE_Q) >$(EFI_CMDLINE_TXT); })
 
 # A FAT16 file system without a partition table: OVMF boots it as a
 # removable disk from EFI/BOOT/BOOTX64.EFI (UEFI 2.10, 3.5.1.1). mtools
 # writes into the file directly: no root, no loop device.
-$(EFI_IMG): $(EFI_APP) $(EFI_BUILD)/kernel.elf $(EFI_BUILD)/cmdline.txt
+$(EFI_IMG): $(EFI_APP) $(EFI_BUILD)/kernel.elf $(EFI_CMDLINE_TXT)
 	@rm -f $@.tmp
 	truncate -s 32M $@.tmp
 	mformat -i $@.tmp -v VIRTIOOS ::
 	mmd -i $@.tmp ::/EFI ::/EFI/BOOT
 	mcopy -i $@.tmp $(EFI_APP) ::/EFI/BOOT/BOOTX64.EFI
 	mcopy -i $@.tmp $(EFI_BUILD)/kernel.elf ::/kernel.elf
-	mcopy -i $@.tmp $(EFI_BUILD)/cmdline.txt ::/cmdline.txt
+	mcopy -i $@.tmp $(EFI_CMDLINE_TXT) ::/cmdline.txt
 	mv -f $@.tmp $@
 
 # OVMF keeps its variables (boot entries) in a writable flash; ours is a
@@ -83,7 +84,7 @@ $(EFI_VARS):
 	@mkdir -p $(@D)
 	cp $(OVMF_VARS) $@
 
-.PHONY: efi run-efi efi-cmdline-check
+.PHONY: efi run-efi
 efi: $(EFI_IMG)
 
 run-efi: deps $(EFI_IMG) $(EFI_VARS) $(BUILD)/run-disk.img
