@@ -4,12 +4,19 @@
  * write, read, close, fstat, isatty, lseek and _exit; sbrk is in
  * kernel/heap.c. Standard output and error go to the serial console,
  * standard input comes from it. There are no files.
+ *
+ * newlib's malloc also asks its host for a lock around the heap. Ours is
+ * "interrupts off": there is one CPU, and interrupt handlers allocate too
+ * (the split ring takes indirect tables from dma_alloc while a completion
+ * callback refills a queue), so a handler must never run while thread
+ * context is half-way through malloc.
  */
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
 #include "kernel/console.h"
+#include "kernel/irq.h"
 #include "kernel/shutdown.h"
 
 /* Prototypes: newlib's headers do not declare these for this target. */
@@ -20,6 +27,27 @@ int fstat(int fd, struct stat *st);
 int isatty(int fd);
 off_t lseek(int fd, off_t offset, int whence);
 void _exit(int status);
+struct _reent;
+void __malloc_lock(struct _reent *r);
+void __malloc_unlock(struct _reent *r);
+
+/* malloc may call itself (through sbrk's bookkeeping), hence a depth. */
+static unsigned malloc_lock_depth;
+static unsigned long malloc_lock_flags;
+
+void __malloc_lock(struct _reent *r)
+{
+	unsigned long flags = irq_save();
+
+	if (malloc_lock_depth++ == 0)
+		malloc_lock_flags = flags;
+}
+
+void __malloc_unlock(struct _reent *r)
+{
+	if (--malloc_lock_depth == 0)
+		irq_restore(malloc_lock_flags);
+}
 
 int write(int fd, const void *buf, size_t len)
 {
