@@ -164,6 +164,9 @@ efi_entry64:
 	movq $BOOT_INFO_SIZE, %rcx
 	rep movsb
 
+	/* Our own stack before our own page tables: those map only 0-4 GiB,
+	 * and the firmware's stack may lie anywhere. */
+	movq $boot_stack_top, %rsp
 	movq $boot_pml4, %rax
 	movq %rax, %cr3
 	lgdt boot_gdt_ptr
