@@ -270,6 +270,10 @@ static void test_interrupt_suppression(uint64_t feat)
 	push_one(&f);
 	CHECK(sim_need_interrupt(&f.dev), "[%s] callbacks on: device interrupts", fx_name(feat));
 	virtqueue_get_buf(f.vq, &len);
+	/* get_buf keeps used_event moving: the next one interrupts too. */
+	push_one(&f);
+	CHECK(sim_need_interrupt(&f.dev), "[%s] callbacks stay on across get_buf", fx_name(feat));
+	virtqueue_get_buf(f.vq, &len);
 
 	virtqueue_disable_cb(f.vq);
 	if (!event)
@@ -286,7 +290,7 @@ static void test_interrupt_suppression(uint64_t feat)
 		CHECK(!(f.dev.vr.avail->flags & VRING_AVAIL_F_NO_INTERRUPT),
 		      "[%s] enable_cb clears NO_INTERRUPT", fx_name(feat));
 	else
-		CHECK(*vring_used_event(&f.dev.vr) == 2, "[%s] enable_cb sets used_event to 2 (%u)",
+		CHECK(*vring_used_event(&f.dev.vr) == 3, "[%s] enable_cb sets used_event to 3 (%u)",
 		      fx_name(feat), *vring_used_event(&f.dev.vr));
 	push_one(&f);
 	CHECK(sim_need_interrupt(&f.dev), "[%s] enabled again: interrupt", fx_name(feat));
@@ -301,9 +305,9 @@ static void test_interrupt_suppression(uint64_t feat)
 	virtqueue_get_buf(f.vq, &len);
 	sim_need_interrupt(&f.dev);
 
-	/* 4 outstanding, plus 4 more: 8. enable_cb_delayed asks for the
+	/* 3 outstanding, plus 5 more: 8. enable_cb_delayed asks for the
 	 * interrupt after 3/4 of them (event index) or the next (flags). */
-	for (int i = 8; i < 12; i++)
+	for (int i = 8; i < 13; i++)
 		virtqueue_add_outbuf(f.vq, &sg, 1, &tok[i]);
 	virtqueue_disable_cb(f.vq);
 	CHECK(virtqueue_enable_cb_delayed(f.vq), "[%s] enable_cb_delayed with none used: true",
@@ -826,6 +830,9 @@ static void test_hostile(enum hostile h, uint64_t feat)
 	if (expect_broken) {
 		CHECK(virtqueue_is_broken(f.vq) && f.vq->stats.broken == 1,
 		      "[%s] hostile, %s: queue broken", fx_name(feat), what);
+		CHECK(got == (h == H_ID_REPEAT ? 1u : 0u),
+		      "[%s] hostile, %s: no buffer returned past the bad entry (%u)", fx_name(feat),
+		      what, got);
 		CHECK(virtqueue_add_inbuf(f.vq, sg, 3, buf[0]) == -EIO &&
 			      virtqueue_get_buf(f.vq, &len) == NULL,
 		      "[%s] hostile, %s: later add and get_buf fail", fx_name(feat), what);
