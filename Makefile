@@ -21,6 +21,7 @@ include mk/deps.mk
 include mk/newlib.mk
 include arch/x86_64/boot/efi/efi.mk
 include mk/bench.mk
+include mk/lwip.mk
 
 # --- The kernel -------------------------------------------------------------
 # No SSE/FPU anywhere in the kernel (-mgeneral-regs-only): interrupt handlers
@@ -40,7 +41,7 @@ LIBGCC   := $(shell $(KCC) -print-libgcc-file-name)
 # Every layer is a folder; every .c/.S in it belongs to the kernel. The EFI
 # loader (arch/x86_64/boot/efi) is a separate program with its own rules.
 KSRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S arch/x86_64/boot/*.S \
-		    kernel/*.c drivers/*.c virtio/*.c)
+		    kernel/*.c drivers/*.c virtio/*.c net/*.c)
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
 
 $(BUILD)/obj/%.c.o: %.c $(NEWLIB_STAMP)
@@ -51,8 +52,12 @@ $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(@D)
 	$(KCC) $(KASFLAGS) -c $< -o $@
 
-$(KERNEL): $(KOBJS) linker/kernel.ld $(NEWLIB_STAMP)
-	$(KCC) $(KLDFLAGS) -o $@ $(KOBJS) $(NEWLIB_LIBC) $(LIBGCC)
+# The network layer (net/) is built against lwIP's headers (mk/lwip.mk).
+$(BUILD)/obj/net/%.c.o: KCFLAGS += $(LWIP_INC)
+$(filter $(BUILD)/obj/net/%,$(KOBJS)): $(LWIP_FETCHED)
+
+$(KERNEL): $(KOBJS) $(LWIP_LIB) linker/kernel.ld $(NEWLIB_STAMP)
+	$(KCC) $(KLDFLAGS) -o $@ $(KOBJS) $(LWIP_LIB) $(NEWLIB_LIBC) $(LIBGCC)
 
 -include $(KOBJS:.o=.d)
 

@@ -15,6 +15,7 @@
 #include "arch/x86_64/io.h"
 #include "kernel/console.h"
 #include "kernel/irq.h"
+#include "kernel/netdev.h"
 #include "kernel/log.h"
 
 #define COM1 0x3f8
@@ -114,6 +115,9 @@ int console_try_getc(void)
 int console_getc(void)
 {
 	for (;;) {
+		/* The network stack runs while the shell waits for input
+		 * (kernel/netdev.h): lwIP only ever runs in thread context. */
+		netdev_poll();
 		unsigned long flags = irq_save();
 		if (rx_tail != rx_head || !rx_irq_enabled) {
 			irq_restore(flags);
@@ -124,7 +128,8 @@ int console_getc(void)
 		}
 		/* Nothing buffered: sleep until an interrupt (ours, or the
 		 * timer tick) and look again. */
-		wait_for_interrupt();
+		if (!netdev_pending())
+			wait_for_interrupt();
 		irq_restore(flags);
 	}
 }

@@ -1,0 +1,94 @@
+/*
+ * lwIP configuration (lwIP 2.1.3, src/include/lwip/opt.h lists every
+ * option). NO_SYS=1: no threads, no semaphores, only the raw (callback)
+ * API. lwIP is not reentrant, so it runs in one context only: thread
+ * context, from netdev_poll() (kernel/netdev.h); nothing here is ever
+ * called from an interrupt, hence no SYS_LIGHTWEIGHT_PROT.
+ *
+ * Memory: lwIP's own heap (MEM_SIZE, a static array) and its fixed-size
+ * pools, not newlib's malloc. Reasons: bounded memory that a flood cannot
+ * grow (a full pool drops a frame and counts it, it never starves the rest
+ * of the kernel); no sharing with newlib's malloc, which has no lock and is
+ * also reached from interrupt context (indirect descriptor tables through
+ * dma_alloc); and the pools are .bss, identity mapped like all kernel
+ * memory, so pbufs can be handed to the device for transmit without a
+ * copy. `netstat` shows each pool's use and failures.
+ *
+ * No floating point anywhere (the kernel is -mgeneral-regs-only): lwIP's
+ * core and lwiperf use integers only.
+ */
+#ifndef NET_LWIPOPTS_H
+#define NET_LWIPOPTS_H
+
+#define NO_SYS		     1
+#define SYS_LIGHTWEIGHT_PROT 0
+#define LWIP_TIMERS	     1
+#define LWIP_NETCONN	     0
+#define LWIP_SOCKET	     0
+
+/* Protocols: IPv4 over Ethernet, ARP, ICMP, UDP, TCP, DHCP, raw (ping). */
+#define LWIP_IPV4		      1
+#define LWIP_IPV6		      0
+#define LWIP_ARP		      1
+#define LWIP_ETHERNET		      1
+#define LWIP_ICMP		      1
+#define LWIP_RAW		      1
+#define LWIP_UDP		      1
+#define LWIP_TCP		      1
+#define LWIP_DHCP		      1
+#define LWIP_IGMP		      0
+#define LWIP_DNS		      0
+#define LWIP_AUTOIP		      0
+#define DHCP_DOES_ARP_CHECK	      0 /* saves a second at boot; slirp has no conflicts */
+#define LWIP_NETIF_HOSTNAME	      1
+#define LWIP_NETIF_LINK_CALLBACK      1
+#define LWIP_NETIF_STATUS_CALLBACK    1
+#define LWIP_HAVE_LOOPIF	      0
+#define IP_REASSEMBLY		      1
+#define IP_FRAG			      1
+#define ETHARP_SUPPORT_STATIC_ENTRIES 0
+
+/* Memory. */
+#define MEM_ALIGNMENT		8
+#define MEM_SIZE		(2 * 1024 * 1024)
+#define MEMP_NUM_PBUF		128
+#define MEMP_NUM_RAW_PCB	4
+#define MEMP_NUM_UDP_PCB	8
+#define MEMP_NUM_TCP_PCB	40
+#define MEMP_NUM_TCP_PCB_LISTEN 8
+#define MEMP_NUM_TCP_SEG	1024
+#define MEMP_NUM_REASSDATA	8
+#define MEMP_NUM_ARP_QUEUE	32
+#define PBUF_POOL_SIZE		512
+#define PBUF_POOL_BUFSIZE	1536
+
+/* TCP: a full 16-bit window and send buffer, so one connection can keep
+ * ~44 segments in flight. */
+#define TCP_MSS		   1460
+#define TCP_WND		   (44 * TCP_MSS)
+#define TCP_SND_BUF	   (44 * TCP_MSS)
+#define TCP_SND_QUEUELEN   (4 * TCP_SND_BUF / TCP_MSS)
+#define TCP_QUEUE_OOSEQ	   1
+#define LWIP_TCP_KEEPALIVE 0
+#define TCP_LISTEN_BACKLOG 0
+
+/* Checksums: lwIP computes and verifies them all (the driver sends fully
+ * checksummed frames; received partial checksums are completed by the
+ * glue before lwIP sees them, net/netif_glue.c). */
+#define LWIP_CHECKSUM_ON_COPY 1
+
+/* Statistics, shown by `netstat`. */
+#define LWIP_STATS	   1
+#define LWIP_STATS_DISPLAY 1
+#define LINK_STATS	   1
+#define ETHARP_STATS	   1
+#define IP_STATS	   1
+#define ICMP_STATS	   1
+#define UDP_STATS	   1
+#define TCP_STATS	   1
+#define MEM_STATS	   1
+#define MEMP_STATS	   1
+
+#define LWIP_RAND() ((u32_t)lwip_port_rand())
+
+#endif
