@@ -566,6 +566,34 @@ static void test_resize(void)
 	CHECK(fx_fini(&f) == 0 && dma_host_outstanding == f.dma_before, "old ring freed");
 }
 
+/* Where the three parts live (2.7: alignment 16 / 2 / 4; legacy wants
+ * the used ring on the transport's boundary, the block page aligned). */
+static void test_layout(void)
+{
+	struct virtio_device vdev = {0};
+	struct virtqueue *vq;
+	uint64_t d, a, u;
+
+	vq = vring_create_virtqueue_split(3, 256, 0, &vdev, fx_notify, NULL, "modern");
+	d = virtqueue_get_desc_addr(vq);
+	a = virtqueue_get_avail_addr(vq);
+	u = virtqueue_get_used_addr(vq);
+	CHECK(vq->index == 3 && d % 16 == 0 && a == d + 16 * 256 && u % 4 == 0 &&
+		      u >= a + vring_avail_size(256),
+	      "modern layout: desc 16-aligned, avail after it, used 4-aligned after avail");
+	vring_del_virtqueue(vq);
+	vq = vring_create_virtqueue_split(0, 64, 4096, &vdev, fx_notify, NULL, "legacy");
+	d = virtqueue_get_desc_addr(vq);
+	u = virtqueue_get_used_addr(vq);
+	CHECK(d % 4096 == 0 && u % 4096 == 0 && u - d == 4096,
+	      "legacy layout: one page-aligned block, used ring on the next page");
+	vring_del_virtqueue(vq);
+	CHECK(vring_create_virtqueue_split(0, 48, 0, &vdev, fx_notify, NULL, "bad") == NULL &&
+		      vring_create_virtqueue_split(0, 65536, 0, &vdev, fx_notify, NULL, "bad") ==
+			      NULL,
+	      "sizes that are not a power of two up to 32768 are refused");
+}
+
 /* The indirect table cannot be allocated: fall back to a direct chain. */
 static void test_indirect_fallback(void)
 {
@@ -893,6 +921,7 @@ int main(int argc, char **argv)
 	test_break();
 	test_resize();
 	test_indirect_fallback();
+	test_layout();
 
 	if (argc > 1)
 		seed = strtoull(argv[1], NULL, 0);
