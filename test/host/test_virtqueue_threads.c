@@ -209,6 +209,6 @@ int main(void)
 	static const uint64_t feats[] = {0, F_EVENT, F_INDIRECT, F_EVENT | F_INDIRECT};
 
 	for (unsigned i = 0; i < 4; i++)
-		run(feats[i], 100000);
+		run(feats[i], 300000);
 	return tap_done();
 }
