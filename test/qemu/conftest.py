@@ -51,4 +51,4 @@ def pytest_terminal_summary(terminalreporter):
         return
     terminalreporter.write_sep("-", "boot times: guest (kernel entry to banner), host wall clock")
     for label, value in sorted(qemu_mod.BOOT_TIMES.items()):
-        terminalreporter.write_line(f"{label:44s} {value}")
+        terminalreporter.write_line(f"{label:52s} {value}")
