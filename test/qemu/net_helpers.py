@@ -1,0 +1,235 @@
+"""Helpers for the virtio-net QEMU tests (test_net*.py) and bench_net.py:
+host-side peers (UDP echo, TCP echo checker, HTTP client), the guest
+shell, QMP, raw Ethernet frames for the dgram peer.
+
+Traffic only ever goes to 127.0.0.1 (QEMU's hostfwd and dgram sockets) or
+to addresses inside a network namespace the test created.
+"""
+
+import json
+import os
+import random
+import re
+import socket
+import struct
+import threading
+import time
+import urllib.request
+
+from qemu import PROMPT
+
+MIB = 1 << 20
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def shell(vm, cmd, timeout=60):
+    """Run one shell command; return what it printed."""
+    vm.sendline(cmd)
+    vm.expect_exact(cmd)
+    vm.expect_exact(PROMPT, timeout=timeout)
+    return vm.child.before.replace("\r", "")
+
+
+def wait_address(vm, addr=None, timeout=30):
+    """Wait for eth0's address line (DHCP or static)."""
+    m = vm.expect(r"eth0: address (\d+\.\d+\.\d+\.\d+)/(\d+)", timeout=timeout)
+    if addr:
+        assert m.group(1) == addr, vm.log
+    return m.group(1)
+
+
+def user_netdev(hostfwd=(), netid="n0", extra=""):
+    fwd = "".join(f",hostfwd={proto}:127.0.0.1:{hp}-:{gp}" for proto, hp, gp in hostfwd)
+    return ["-netdev", f"user,id={netid}{fwd}{extra}"]
+
+
+def retry_connect(port, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def tcp_echo_check(port, nbytes, timeout=120):
+    """Send nbytes of random data to a TCP echo server behind 127.0.0.1:port
+    while reading the echo; assert it comes back byte for byte. Returns
+    seconds taken."""
+    payload = os.urandom(nbytes)
+    s = retry_connect(port)
+    s.settimeout(timeout)
+    start = time.monotonic()
+    errors = []
+
+    def writer():
+        try:
+            view = memoryview(payload)
+            for off in range(0, nbytes, 65536):
+                s.sendall(view[off:off + 65536])
+        except OSError as e:
+            errors.append(e)
+
+    t = threading.Thread(target=writer, daemon=True)
+    t.start()
+    got = bytearray()
+    while len(got) < nbytes:
+        chunk = s.recv(1 << 20)
+        assert chunk, f"echo connection closed after {len(got)} of {nbytes} bytes"
+        got += chunk
+    t.join(timeout)
+    s.close()
+    assert not errors, errors
+    assert len(got) == nbytes
+    if bytes(got) != payload:
+        bad = next(i for i in range(nbytes) if got[i] != payload[i])
+        raise AssertionError(f"echoed data differs at byte {bad} of {nbytes}")
+    return time.monotonic() - start
+
+
+def udp_echo_check(port, count=16, timeout=2.0, attempts=20):
+    """Datagrams of random sizes to a UDP echo service at 127.0.0.1:port;
+    each must come back unchanged (a lost one is re-sent a few times: UDP)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(timeout)
+    ok = 0
+    for i in range(count):
+        data = os.urandom(random.randint(1, 1400))
+        for _ in range(attempts):
+            s.sendto(data, ("127.0.0.1", port))
+            try:
+                reply, _ = s.recvfrom(65536)
+            except socket.timeout:
+                continue
+            assert reply == data, f"datagram {i}: echo differs"
+            ok += 1
+            break
+    s.close()
+    assert ok == count, f"{ok} of {count} datagrams echoed"
+
+
+def http_get(port, timeout=20):
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=timeout) as r:
+                return r.status, r.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+class UdpEchoPeer:
+    """A UDP echo server on 127.0.0.1 (for test=net's net.peer)."""
+
+    def __init__(self):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.received = []
+        self.stop = False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while not self.stop:
+            try:
+                data, addr = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            self.received.append(data)
+            self.sock.sendto(data, addr)
+
+    def close(self):
+        self.stop = True
+        self.thread.join(2)
+        self.sock.close()
+
+
+def qmp(sock_path, *commands):
+    """Send QMP commands over a unix socket; return their replies."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock_path)
+            break
+        except OSError:
+            s.close()
+            assert time.monotonic() < deadline, "QMP socket never appeared"
+            time.sleep(0.1)
+    f = s.makefile("rw")
+    json.loads(f.readline())
+    replies = []
+    for cmd in ({"execute": "qmp_capabilities"},) + commands:
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        while True:
+            reply = json.loads(f.readline())
+            if "event" not in reply:
+                break
+        replies.append(reply)
+    s.close()
+    return replies[1:]
+
+
+def counters(ifconfig_out):
+    """Parse `ifconfig` output into a dict of counters."""
+    c = {}
+    m = re.search(r"rx packets (\d+) bytes (\d+), tx packets (\d+) bytes (\d+)", ifconfig_out)
+    if m:
+        c.update(rx_packets=int(m.group(1)), tx_packets=int(m.group(3)))
+    m = re.search(r"drops:(.*)", ifconfig_out)
+    if m:
+        for name, val in re.findall(r"([a-z-]+) (\d+)", m.group(1)):
+            c["drop_" + name] = int(val)
+    c["queues"] = [tuple(int(x) for x in q) for q in re.findall(
+        r"queue \d+: rx (\d+) packets \d+ bytes, tx (\d+) packets", ifconfig_out)]
+    return c
+
+
+# ---- raw Ethernet frames for the dgram peer ----------------------------------
+
+def csum(data):
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def mac_bytes(mac):
+    return bytes(int(x, 16) for x in mac.split(":"))
+
+
+def ip_bytes(ip):
+    return socket.inet_aton(ip)
+
+
+def arp_reply(src_mac, src_ip, dst_mac, dst_ip):
+    body = struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 2, src_mac, ip_bytes(src_ip),
+                       dst_mac, ip_bytes(dst_ip))
+    return dst_mac + src_mac + b"\x08\x06" + body
+
+
+def icmp_echo(src_mac, src_ip, dst_mac, dst_ip, ident, seq, payload=b"virtio-os"):
+    icmp = struct.pack("!BBHHH", 8, 0, 0, ident, seq) + payload
+    icmp = icmp[:2] + struct.pack("!H", csum(icmp)) + icmp[4:]
+    ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(icmp), 1, 0, 64, 1, 0,
+                     ip_bytes(src_ip), ip_bytes(dst_ip))
+    ip = ip[:10] + struct.pack("!H", csum(ip)) + ip[12:]
+    return dst_mac + src_mac + b"\x08\x00" + ip + icmp

@@ -1,0 +1,200 @@
+"""virtio-net + lwIP (drivers/virtio_net.c, net/): QEMU user networking
+(DHCP, ping, UDP/TCP echo and HTTP through hostfwd), feature variants,
+link status through QMP, two guests on a dgram link, and bad frames from a
+raw peer socket. Taps in a network namespace: test_net_tap.py.
+
+Every host socket is on 127.0.0.1."""
+
+import os
+import re
+import socket
+import time
+
+import pytest
+
+from qemu import KERNEL, STATUS_PASS
+from net_helpers import (MIB, PROMPT, UdpEchoPeer, arp_reply, counters, free_port,
+                         http_get, icmp_echo, mac_bytes, qmp, shell, tcp_echo_check,
+                         udp_echo_check, user_netdev, wait_address)
+
+
+def user_vm(qemu, device="virtio-net-pci,netdev=n0", machine="q35", append="", extra=(),
+            timeout=90):
+    ports = {"tcp": free_port(), "udp": free_port(socket.SOCK_DGRAM), "http": free_port()}
+    devices = user_netdev([("tcp", ports["tcp"], 7), ("udp", ports["udp"], 7),
+                           ("tcp", ports["http"], 80)]) + ["-device", device] + list(extra)
+    vm = qemu(machine=machine, kernel=KERNEL, append=append, devices=devices, timeout=timeout)
+    wait_address(vm, "10.0.2.15")
+    return vm, ports
+
+
+def test_net_selftest_dhcp_ping_udp(qemu):
+    """test=net: DHCP gives 10.0.2.15, the gateway answers pings, and
+    datagrams to 10.0.2.2:PORT reach the host socket and come back."""
+    peer = UdpEchoPeer()
+    try:
+        vm = qemu(machine="q35", kernel=KERNEL,
+                  append=f"test=net net.peer=10.0.2.2:{peer.port}",
+                  devices=user_netdev() + ["-device", "virtio-net-pci,netdev=n0"], timeout=60)
+        status, log = vm.run_to_exit()
+    finally:
+        peer.close()
+    assert status == STATUS_PASS, log
+    assert "address 10.0.2.15 gateway 10.0.2.2" in log
+    assert "8 of 8 echoed back correctly" in log
+    assert [d.decode() for d in peer.received[:2]] == ["virtio-os udp 0", "virtio-os udp 1"]
+
+
+def test_net_user_services(qemu):
+    """Host to guest through hostfwd: UDP echo, 8 MiB of TCP echo checked
+    byte for byte, the HTTP status page; guest to host: ping; counters."""
+    vm, ports = user_vm(qemu)
+    out = shell(vm, "ping 10.0.2.2 3")
+    assert "3 packets transmitted, 3 received" in out, out
+    udp_echo_check(ports["udp"], 16)
+    tcp_echo_check(ports["tcp"], 8 * MIB)
+    status, page = http_get(ports["http"])
+    assert status == 200 and "virtio-os status" in page and "uptime:" in page, page
+    assert re.search(r"eth0: link up, rx \d+ packets", page), page
+    assert "virtio0 net" in page or "net" in page
+    out = shell(vm, "ifconfig -v")
+    c = counters(out)
+    assert c["rx_packets"] > 5000 and c["tx_packets"] > 5000, out
+    assert c["drop_too-long"] == 0 and c["drop_short-header"] == 0, out
+    assert "mrg_rxbuf" in out and "event_idx" in out, out
+    out = shell(vm, "netstat")
+    assert "tcp echo 1 connections 8388608 bytes" in out, out
+    assert "TCP" in out and "xmit" in out, out
+
+
+VARIANTS = [
+    ("q35", "mrg_rxbuf=off", "header 12 bytes, rx buffers 256 x 1536"),
+    ("q35", "csum=off,guest_csum=off", None),
+    ("q35", "ctrl_vq=off", None),
+    ("q35", "event_idx=off", None),
+    ("q35", "indirect_desc=off", None),
+    ("q35", "disable-legacy=on", "pci-modern"),
+    ("pc", "disable-modern=on", "legacy"),
+    ("pc", "disable-modern=on,mrg_rxbuf=off", "header 10 bytes"),
+    ("q35", "vectors=0", "intx"),
+    ("microvm", None, "mmio"),
+]
+
+
+@pytest.mark.parametrize("machine,props,expect", VARIANTS,
+                         ids=[f"{m}-{p or 'mmio'}" for m, p, _ in VARIANTS])
+def test_net_variants(qemu, machine, props, expect):
+    """The same traffic checks on every feature combination and transport
+    (512 KiB TCP echo to keep the time down)."""
+    if props is None:
+        device = "virtio-net-device,netdev=n0"
+    else:
+        device = f"virtio-net-pci,netdev=n0,{props}"
+    vm, ports = user_vm(qemu, device=device, machine=machine)
+    out = shell(vm, "ping 10.0.2.2 1")
+    assert "1 received" in out, out
+    udp_echo_check(ports["udp"], 8)
+    tcp_echo_check(ports["tcp"], 512 * 1024)
+    out = shell(vm, "ifconfig -v")
+    if expect:
+        assert expect in out, out
+    feats = re.search(r"features 0x[0-9a-f]+:(.*)", out).group(1).split()
+    for prop, name in (("mrg_rxbuf=off", "mrg_rxbuf"), ("ctrl_vq=off", "ctrl_vq"),
+                       ("event_idx=off", "event_idx"), ("indirect_desc=off", "indirect")):
+        if props and prop in props:
+            assert name not in feats, out
+    c = counters(out)
+    assert c["drop_too-long"] == 0 and c["drop_short-header"] == 0, out
+
+
+def test_net_link_status(qemu, tmp_path):
+    """set_link off/on through QMP: the config interrupt reports the link,
+    transmit is refused while down, and traffic resumes when up."""
+    sock = str(tmp_path / "qmp.sock")
+    vm, ports = user_vm(qemu, extra=["-qmp", f"unix:{sock},server=on,wait=off"])
+    tcp_echo_check(ports["tcp"], 256 * 1024)
+    assert qmp(sock, {"execute": "set_link", "arguments": {"name": "n0", "up": False}}) == \
+        [{"return": {}}]
+    vm.expect_exact("eth0: link down", timeout=10)
+    out = shell(vm, "ping 10.0.2.2 1")
+    assert "0 received" in out, out
+    out = shell(vm, "ifconfig")
+    assert "link down" in out and "link changes 1" in out, out
+    qmp(sock, {"execute": "set_link", "arguments": {"name": "n0", "up": True}})
+    vm.expect_exact("eth0: link up", timeout=10)
+    out = shell(vm, "ping 10.0.2.2 2")
+    assert "2 received" in out, out
+    tcp_echo_check(ports["tcp"], 512 * 1024)
+    udp_echo_check(ports["udp"], 4)
+
+
+def dgram(local, remote):
+    return ["-netdev", f"dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port={local},"
+            f"remote.type=inet,remote.host=127.0.0.1,remote.port={remote}"]
+
+
+def test_net_two_guests(qemu):
+    """Two guests on a point-to-point dgram link with static addresses:
+    they ping each other and each runs 8 MiB of TCP echo against the
+    other's echo service, verified in the guest."""
+    pa, pb = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
+    a = qemu(machine="q35", kernel=KERNEL, append="ip=192.168.77.1/24,gw=192.168.77.2",
+             devices=dgram(pa, pb) + ["-device", "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:01"],
+             timeout=120, name="guest-a")
+    b = qemu(machine="q35", kernel=KERNEL, append="ip=192.168.77.2/24",
+             devices=dgram(pb, pa) + ["-device", "virtio-net-pci,netdev=n0,mac=52:54:00:77:00:02"],
+             timeout=120, name="guest-b")
+    wait_address(a, "192.168.77.1")
+    wait_address(b, "192.168.77.2")
+    time.sleep(0.5)
+    out = shell(a, "ping 192.168.77.2 3")
+    assert "3 received" in out, out
+    out = shell(b, "ping 192.168.77.1 2")
+    assert "2 received" in out, out
+    out = shell(a, "nettest tcp 192.168.77.2 8388608", timeout=100)
+    assert "tcp 8388608 bytes echoed and verified" in out, out
+    out = shell(b, "nettest tcp 192.168.77.1 8388608", timeout=100)
+    assert "tcp 8388608 bytes echoed and verified" in out, out
+
+
+def test_net_bad_frames(qemu):
+    """A raw peer on the dgram link sends oversized and runt frames; the
+    guest drops and counts them, and still answers ARP + ICMP."""
+    qport = free_port(socket.SOCK_DGRAM)
+    peer = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    peer.bind(("127.0.0.1", 0))
+    peer.settimeout(0.5)
+    guest_mac = "52:54:00:77:00:09"
+    vm = qemu(machine="q35", kernel=KERNEL, append="ip=192.168.78.1/24",
+              devices=dgram(qport, peer.getsockname()[1]) +
+              ["-device", f"virtio-net-pci,netdev=n0,mac={guest_mac}"], timeout=60)
+    wait_address(vm, "192.168.78.1")
+    gmac, pmac = mac_bytes(guest_mac), mac_bytes("52:54:00:77:00:0a")
+    dst = ("127.0.0.1", qport)
+    for size in (3000, 9000, 20000):  # beyond the 1518-byte maximum
+        peer.sendto(gmac + pmac + b"\x08\x00" + os.urandom(size - 14), dst)
+    for size in (1, 6, 13):  # shorter than an Ethernet header
+        peer.sendto(gmac[:size], dst)
+    # Still alive: answer its ARP request and get the echo reply.
+    deadline = time.monotonic() + 20
+    seq, replied = 0, False
+    while not replied and time.monotonic() < deadline:
+        seq += 1
+        peer.sendto(icmp_echo(pmac, "192.168.78.2", gmac, "192.168.78.1", 0x77, seq), dst)
+        end = time.monotonic() + 1
+        while time.monotonic() < end:
+            try:
+                frame, _ = peer.recvfrom(65536)
+            except socket.timeout:
+                break
+            if frame[12:14] == b"\x08\x06" and frame[21] == 1:  # ARP request
+                peer.sendto(arp_reply(pmac, "192.168.78.2", gmac, "192.168.78.1"), dst)
+            elif frame[12:14] == b"\x08\x00" and frame[23] == 1 and frame[34] == 0:
+                replied = True
+                break
+    assert replied, "no ICMP echo reply after the bad frames"
+    out = shell(vm, "ifconfig")
+    c = counters(out)
+    assert c["drop_too-long"] >= 1, out
+    assert c["drop_runt"] + c["drop_short-header"] >= 1 or "runt" in out, out
+    peer.close()
