@@ -337,10 +337,17 @@ static int vm_setup_vq(struct vm_dev *vm, unsigned index, const struct virtqueue
 		       (unsigned long long)vm->desc.base, index, max, VRING_SPLIT_MAX_NUM);
 		return -EIO;
 	}
-	num = pow2_floor(max < VM_MAX_RING ? max : VM_MAX_RING);
+	/* A power of two for a split ring (2.7); a packed ring (2.8, only
+	 * negotiated on version 2) takes the maximum as it is. */
+	if (virtio_has_feature(&vm->vdev, VIRTIO_F_RING_PACKED))
+		num = max < VM_MAX_RING ? max : VM_MAX_RING;
+	else
+		num = pow2_floor(max < VM_MAX_RING ? max : VM_MAX_RING);
 
-	vq = vring_create_virtqueue_split(index, num, vm->version == 1 ? VM_LEGACY_ALIGN : 0,
-					  &vm->vdev, vm_notify, info->callback, info->name);
+	/* Split or packed, as negotiated: version 2 takes the descriptor,
+	 * driver and device areas as three addresses either way (4.2.2). */
+	vq = vring_create_virtqueue(index, num, vm->version == 1 ? VM_LEGACY_ALIGN : 0, &vm->vdev,
+				    vm_notify, info->callback, info->name);
 	if (!vq)
 		return -ENOMEM;
 

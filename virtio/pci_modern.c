@@ -19,7 +19,7 @@
 #include "arch/x86_64/io.h"
 #include "kernel/log.h"
 #include "virtio/pci_common.h"
-#include "virtio/ring_split.h"
+#include "virtio/vring.h"
 
 /* virtio_pci_cap (4.1.4), at the capability's offset. */
 #define VP_CAP_CFG_TYPE	   3
@@ -285,11 +285,10 @@ static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback
 		       vp->name, index, max, mmio_read16(common(vp, VP_Q_ENABLE)));
 		return -ENOENT;
 	}
-	/* The device's maximum, capped at VIRTIO_PCI_QUEUE_MAX, rounded down
-	 * to a power of two as the split ring needs (2.7). */
-	num = max < VIRTIO_PCI_QUEUE_MAX ? max : VIRTIO_PCI_QUEUE_MAX;
-	while (num & (num - 1))
-		num &= num - 1;
+	/* The device's maximum, capped at VIRTIO_PCI_QUEUE_MAX; rounded down
+	 * to a power of two for a split ring (2.7), taken as is for a packed
+	 * one (2.8). The driver may write any smaller size (4.1.4.3.2). */
+	num = (uint16_t)vring_queue_size(&vp->vdev, max, VIRTIO_PCI_QUEUE_MAX);
 
 	noff = mmio_read16(common(vp, VP_Q_NOFF));
 	doorbell = (uint64_t)noff * vp->notify_off_multiplier;
@@ -300,7 +299,9 @@ static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback
 		return -ENOENT;
 	}
 
-	vq = vring_create_virtqueue_split(index, num, 0, &vp->vdev, vm_notify, callback, name);
+	/* Split or packed, as negotiated: the three addresses below are the
+	 * descriptor, driver and device areas either way (4.1.4.3). */
+	vq = vring_create_virtqueue(index, num, 0, &vp->vdev, vm_notify, callback, name);
 	if (!vq)
 		return -ENOMEM;
 	vq->num_max = max;

@@ -238,7 +238,7 @@ static void free_indirect(struct vring_desc_state *st)
 	st->indir = NULL;
 }
 
-void vring_del_virtqueue(struct virtqueue *vq)
+static void vs_del(struct virtqueue *vq)
 {
 	struct vring_split *vs = to_vs(vq);
 
@@ -249,17 +249,17 @@ void vring_del_virtqueue(struct virtqueue *vq)
 	dma_free(vs, sizeof(*vs));
 }
 
-uint64_t virtqueue_get_desc_addr(const struct virtqueue *vq)
+static uint64_t vs_desc_addr(const struct virtqueue *vq)
 {
 	return virt_to_phys(to_vs(vq)->vring.desc);
 }
 
-uint64_t virtqueue_get_avail_addr(const struct virtqueue *vq)
+static uint64_t vs_avail_addr(const struct virtqueue *vq)
 {
 	return virt_to_phys(to_vs(vq)->vring.avail);
 }
 
-uint64_t virtqueue_get_used_addr(const struct virtqueue *vq)
+static uint64_t vs_used_addr(const struct virtqueue *vq)
 {
 	return virt_to_phys(to_vs(vq)->vring.used);
 }
@@ -692,4 +692,9 @@ const struct virtqueue_ops vring_split_ops = {
 	.unbreak_ = vs_unbreak,
 	.is_broken = vs_is_broken_op,
 	.more_used = vs_more_used,
+	.layout = "split",
+	.del = vs_del,
+	.desc_addr = vs_desc_addr,
+	.driver_addr = vs_avail_addr,
+	.device_addr = vs_used_addr,
 };

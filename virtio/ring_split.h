@@ -1,6 +1,7 @@
 /*
  * The split virtqueue (virtio 1.2 section 2.7) as a struct virtqueue: the
- * constructor and accessors the transports use, and the ring functions
+ * constructor the transports use (vring.h has the layout-neutral one and
+ * the address accessors), and the ring functions
  * themselves, exported so the ring benchmark can compare calling them
  * directly with going through the ops table. Drivers use virtqueue.h.
  */
@@ -12,6 +13,7 @@
 
 #include "virtio/virtio_ring.h"
 #include "virtio/virtqueue.h"
+#include "virtio/vring.h"
 
 struct virtio_device;
 
@@ -33,14 +35,8 @@ struct virtqueue *vring_create_virtqueue_split(unsigned index, unsigned num, uns
 					       struct virtio_device *vdev,
 					       bool (*notify)(struct virtqueue *vq),
 					       vq_callback_t *callback, const char *name);
-/* Frees the ring. The device must no longer use it (reset first) and the
- * driver must have detached its buffers. */
-void vring_del_virtqueue(struct virtqueue *vq);
+/* vring_del_virtqueue() and the area addresses: see vring.h. */
 
-/* Guest-physical addresses of the three parts, for the transport. */
-uint64_t virtqueue_get_desc_addr(const struct virtqueue *vq);
-uint64_t virtqueue_get_avail_addr(const struct virtqueue *vq);
-uint64_t virtqueue_get_used_addr(const struct virtqueue *vq);
 /* The ring itself, for tests and simulated devices. */
 const struct vring *virtqueue_get_vring(const struct virtqueue *vq);
 

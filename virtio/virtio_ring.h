@@ -1,8 +1,9 @@
 /*
  * The memory layout a driver shares with a device: the split virtqueue of
  * virtio 1.2 section 2.7 (descriptor table, available ring, used ring) and
- * the event-index rule of section 2.7.7.2 / 2.7.10. The packed layout
- * (section 2.8) gets its own structures here when it is added.
+ * the event-index rule of section 2.7.7.2 / 2.7.10, and the packed
+ * virtqueue of section 2.8 (descriptor ring, driver and device event
+ * suppression structures).
  *
  * Every field is little-endian on the wire (modern devices) or native-endian
  * (legacy devices); x86_64 is little-endian, so both are plain integers
@@ -114,5 +115,51 @@ static inline bool vring_need_event(uint16_t event_idx, uint16_t new_idx, uint16
 {
 	return (uint16_t)(new_idx - event_idx - 1) < (uint16_t)(new_idx - old);
 }
+
+/* ---- The packed layout (2.8) ------------------------------------------ */
+
+/* Descriptor flags of 2.8.1 on top of NEXT / WRITE / INDIRECT: a
+ * descriptor is available when AVAIL equals the driver's wrap counter and
+ * USED does not; used when both equal the device's wrap counter. */
+#define VRING_PACKED_DESC_F_AVAIL (1u << 7)
+#define VRING_PACKED_DESC_F_USED  (1u << 15)
+
+/* Event suppression flags (2.8.10): notify always, never, or when the
+ * other side reaches the descriptor named by off_wrap (needs EVENT_IDX). */
+#define VRING_PACKED_EVENT_FLAG_ENABLE	0x0
+#define VRING_PACKED_EVENT_FLAG_DISABLE 0x1
+#define VRING_PACKED_EVENT_FLAG_DESC	0x2
+/* off_wrap: bits 0-14 a descriptor offset, bit 15 the wrap counter. */
+#define VRING_PACKED_EVENT_F_WRAP_CTR 15
+
+/* 2.8: the packed ring's size need not be a power of two; offsets are
+ * 15 bits, so at most 32768 entries. */
+#define VRING_PACKED_MAX_NUM 32768u
+
+/* Alignments of the three areas (2.8, "Virtqueue Part Alignment"). */
+#define VRING_PACKED_DESC_ALIGN	 16
+#define VRING_PACKED_EVENT_ALIGN 4
+
+struct vring_packed_desc {
+	le64 addr;  /* guest-physical address of the buffer */
+	le32 len;   /* its length (driver) / bytes written (device, used) */
+	le16 id;    /* buffer id: the same in every descriptor of a chain */
+	le16 flags; /* VRING_DESC_F_* and VRING_PACKED_DESC_F_AVAIL/USED */
+};
+
+/* The driver event suppression area (the driver's wish, read by the
+ * device) and the device one (the other way round) share this shape. */
+struct vring_packed_desc_event {
+	le16 off_wrap; /* descriptor offset | wrap counter << 15 (FLAG_DESC) */
+	le16 flags;    /* VRING_PACKED_EVENT_FLAG_* */
+};
+
+/* Pointers to the three areas of one packed ring. */
+struct vring_packed {
+	unsigned num;
+	struct vring_packed_desc *desc;
+	struct vring_packed_desc_event *driver; /* driver writes, device reads */
+	struct vring_packed_desc_event *device; /* device writes, driver reads */
+};
 
 #endif

@@ -10,6 +10,7 @@
 
 #include "virtio/virtio.h"
 #include "virtio/virtqueue.h"
+#include "virtio/vring.h"
 
 void sg_init_table(struct scatterlist *sg, unsigned n)
 {
@@ -55,101 +56,24 @@ struct scatterlist *sg_next(struct scatterlist *sg)
 	return sg;
 }
 
-int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsigned out_sgs,
-		      unsigned in_sgs, void *data)
-{
-	return vq->ops->add_sgs(vq, sgs, out_sgs, in_sgs, data, NULL);
-}
-
 /* A one-list request whose list may be shorter than `num` entries: mark
  * the end without touching the caller's array beyond what the ring
  * reads. */
-static int add_one_list(struct virtqueue *vq, struct scatterlist sg[], unsigned num, bool in,
-			void *data, void *ctx)
+int virtqueue_add_list_slow(struct virtqueue *vq, struct scatterlist sg[], unsigned num, bool in,
+			    void *data, void *ctx)
 {
 	struct scatterlist *sgs[1] = {sg};
+	uint32_t saved;
+	int err;
 
 	if (num == 0)
 		return -EINVAL;
-	if (!(sg[num - 1].flags & SG_END)) {
-		/* Respect `num` even if the caller did not mark the end. */
-		uint32_t saved = sg[num - 1].flags;
-		int err;
-
-		sg[num - 1].flags = (saved & ~SG_CHAIN) | SG_END;
-		err = vq->ops->add_sgs(vq, sgs, in ? 0 : 1, in ? 1 : 0, data, ctx);
-		sg[num - 1].flags = saved;
-		return err;
-	}
-	return vq->ops->add_sgs(vq, sgs, in ? 0 : 1, in ? 1 : 0, data, ctx);
-}
-
-int virtqueue_add_outbuf(struct virtqueue *vq, struct scatterlist sg[], unsigned num, void *data)
-{
-	return add_one_list(vq, sg, num, false, data, NULL);
-}
-
-int virtqueue_add_inbuf(struct virtqueue *vq, struct scatterlist sg[], unsigned num, void *data)
-{
-	return add_one_list(vq, sg, num, true, data, NULL);
-}
-
-int virtqueue_add_inbuf_ctx(struct virtqueue *vq, struct scatterlist sg[], unsigned num, void *data,
-			    void *ctx)
-{
-	return add_one_list(vq, sg, num, true, data, ctx);
-}
-
-bool virtqueue_kick_prepare(struct virtqueue *vq)
-{
-	return vq->ops->kick_prepare(vq);
-}
-
-bool virtqueue_notify(struct virtqueue *vq)
-{
-	return vq->ops->notify(vq);
-}
-
-bool virtqueue_kick(struct virtqueue *vq)
-{
-	if (vq->ops->kick_prepare(vq))
-		return vq->ops->notify(vq);
-	return true;
-}
-
-unsigned virtqueue_enable_cb_prepare(struct virtqueue *vq)
-{
-	return vq->ops->enable_cb_prepare(vq);
-}
-
-bool virtqueue_poll(struct virtqueue *vq, unsigned last_used)
-{
-	return vq->ops->poll(vq, last_used);
-}
-
-bool virtqueue_enable_cb(struct virtqueue *vq)
-{
-	return vq->ops->enable_cb(vq);
-}
-
-bool virtqueue_enable_cb_delayed(struct virtqueue *vq)
-{
-	return vq->ops->enable_cb_delayed(vq);
-}
-
-void virtqueue_disable_cb(struct virtqueue *vq)
-{
-	vq->ops->disable_cb(vq);
-}
-
-void *virtqueue_get_buf(struct virtqueue *vq, unsigned *len)
-{
-	return vq->ops->get_buf_ctx(vq, len, NULL);
-}
-
-void *virtqueue_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
-{
-	return vq->ops->get_buf_ctx(vq, len, ctx);
+	/* Respect `num` even if the caller did not mark the end. */
+	saved = sg[num - 1].flags;
+	sg[num - 1].flags = (saved & ~SG_CHAIN) | SG_END;
+	err = vq->ops->add_sgs(vq, sgs, in ? 0 : 1, in ? 1 : 0, data, ctx);
+	sg[num - 1].flags = saved;
+	return err;
 }
 
 void *virtqueue_detach_unused_buf(struct virtqueue *vq)
@@ -162,17 +86,39 @@ unsigned virtqueue_get_vring_size(const struct virtqueue *vq)
 	return vq->ops->get_vring_size(vq);
 }
 
+const char *virtqueue_layout(const struct virtqueue *vq)
+{
+	return vq->ops->layout ? vq->ops->layout : "?";
+}
+
+/* The transport-facing life cycle (vring.h), dispatched like the rest so
+ * transports never ask which layout they were given. */
+void vring_del_virtqueue(struct virtqueue *vq)
+{
+	vq->ops->del(vq);
+}
+
+uint64_t virtqueue_get_desc_addr(const struct virtqueue *vq)
+{
+	return vq->ops->desc_addr(vq);
+}
+
+uint64_t virtqueue_get_avail_addr(const struct virtqueue *vq)
+{
+	return vq->ops->driver_addr(vq);
+}
+
+uint64_t virtqueue_get_used_addr(const struct virtqueue *vq)
+{
+	return vq->ops->device_addr(vq);
+}
+
 int virtqueue_resize(struct virtqueue *vq, unsigned num,
 		     void (*recycle)(struct virtqueue *vq, void *buf))
 {
 	if (!vq->ops->resize)
 		return -ENOENT;
 	return vq->ops->resize(vq, num, recycle);
-}
-
-bool virtqueue_is_broken(const struct virtqueue *vq)
-{
-	return vq->ops->is_broken(vq);
 }
 
 void virtqueue_break(struct virtqueue *vq)

@@ -4,10 +4,11 @@
  * back, by token, when the device has used them.
  *
  * A virtqueue does not know its memory layout: `vq->ops` points to the ring
- * implementation (split ring 2.7 in ring_split.c, packed ring 2.8 later, or a
- * test double), and the functions below are thin wrappers dispatching
- * through it. The ops tables are const, so the indirect call is all the
- * abstraction costs (bench-ring measures it).
+ * implementation (split ring 2.7 in ring_split.c, packed ring 2.8 in
+ * ring_packed.c, or a test double), and the functions below are thin
+ * wrappers dispatching through it. The ops tables are const and the hot-path
+ * wrappers are static inline, so one indirect call is all the abstraction
+ * costs (bench-ring measures it).
  *
  * Concurrency contract for every function here: a virtqueue is not
  * thread-safe. The driver serialises all calls on one vq; in the kernel
@@ -83,8 +84,10 @@ struct virtqueue_stats {
 };
 
 /* A ring implementation. All fifteen operations of the virtio ring
- * abstraction plus `more_used`, which vring_interrupt() needs. The
- * wrappers below document each one's contract. */
+ * abstraction plus `more_used`, which vring_interrupt() needs, and the
+ * layout's life cycle for transports (vring.h): its name, where its three
+ * areas live, and freeing it. The wrappers below document each one's
+ * contract. */
 struct virtqueue_ops {
 	int (*add_sgs)(struct virtqueue *vq, struct scatterlist *sgs[], unsigned out_sgs,
 		       unsigned in_sgs, void *data, void *ctx);
@@ -104,6 +107,13 @@ struct virtqueue_ops {
 	void (*unbreak_)(struct virtqueue *vq); /* __unbreak */
 	bool (*is_broken)(const struct virtqueue *vq);
 	bool (*more_used)(const struct virtqueue *vq);
+
+	/* Not on the hot path: for transports (virtio/vring.h). */
+	const char *layout; /* "split", "packed" */
+	void (*del)(struct virtqueue *vq);
+	uint64_t (*desc_addr)(const struct virtqueue *vq);   /* descriptor area */
+	uint64_t (*driver_addr)(const struct virtqueue *vq); /* driver area */
+	uint64_t (*device_addr)(const struct virtqueue *vq); /* device area */
 };
 
 typedef void vq_callback_t(struct virtqueue *vq);
@@ -141,62 +151,135 @@ struct virtqueue {
  * or a NULL token; -EIO when the queue is broken.
  * The device sees nothing until virtqueue_kick() (or notify).
  */
-int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsigned out_sgs,
-		      unsigned in_sgs, void *data);
+static inline int virtqueue_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[],
+				    unsigned out_sgs, unsigned in_sgs, void *data)
+{
+	return vq->ops->add_sgs(vq, sgs, out_sgs, in_sgs, data, NULL);
+}
+
+/* The slow half of the one-list adds below: a list not marked as ending at
+ * entry `num`, or an empty one (virtqueue.c). */
+int virtqueue_add_list_slow(struct virtqueue *vq, struct scatterlist sg[], unsigned num, bool in,
+			    void *data, void *ctx);
+
+static inline int virtqueue_add_one_list(struct virtqueue *vq, struct scatterlist sg[],
+					 unsigned num, bool in, void *data, void *ctx)
+{
+	struct scatterlist *sgs[1] = {sg};
+
+	if (num == 0 || !(sg[num - 1].flags & SG_END))
+		return virtqueue_add_list_slow(vq, sg, num, in, data, ctx);
+	return vq->ops->add_sgs(vq, sgs, in ? 0 : 1, in ? 1 : 0, data, ctx);
+}
+
 /* One device-readable list of up to `num` entries (it may end earlier on
  * SG_END). Same contract as virtqueue_add_sgs(). */
-int virtqueue_add_outbuf(struct virtqueue *vq, struct scatterlist sg[], unsigned num, void *data);
+static inline int virtqueue_add_outbuf(struct virtqueue *vq, struct scatterlist sg[], unsigned num,
+				       void *data)
+{
+	return virtqueue_add_one_list(vq, sg, num, false, data, NULL);
+}
+
 /* One device-writable list. Same contract as virtqueue_add_sgs(). */
-int virtqueue_add_inbuf(struct virtqueue *vq, struct scatterlist sg[], unsigned num, void *data);
+static inline int virtqueue_add_inbuf(struct virtqueue *vq, struct scatterlist sg[], unsigned num,
+				      void *data)
+{
+	return virtqueue_add_one_list(vq, sg, num, true, data, NULL);
+}
+
 /* As virtqueue_add_inbuf(), also recording `ctx` for get_buf_ctx(). */
-int virtqueue_add_inbuf_ctx(struct virtqueue *vq, struct scatterlist sg[], unsigned num, void *data,
-			    void *ctx);
+static inline int virtqueue_add_inbuf_ctx(struct virtqueue *vq, struct scatterlist sg[],
+					  unsigned num, void *data, void *ctx)
+{
+	return virtqueue_add_one_list(vq, sg, num, true, data, ctx);
+}
 
 /* First half of a kick: publishes what was added and decides whether the
  * device asked to be notified (flags or event index), with a full barrier
  * before reading its wish. Same context as add. Returns true if
  * virtqueue_notify() must follow. Split so the notify, which may trap to
  * the hypervisor, can run after dropping a lock. */
-bool virtqueue_kick_prepare(struct virtqueue *vq);
+static inline bool virtqueue_kick_prepare(struct virtqueue *vq)
+{
+	return vq->ops->kick_prepare(vq);
+}
+
 /* Notifies the device through the transport. Any context. Returns false
  * (and breaks the queue) if the transport could not notify. */
-bool virtqueue_notify(struct virtqueue *vq);
+static inline bool virtqueue_notify(struct virtqueue *vq)
+{
+	return vq->ops->notify(vq);
+}
+
 /* kick_prepare + notify when wanted. Returns false only if a needed notify
  * failed. */
-bool virtqueue_kick(struct virtqueue *vq);
+static inline bool virtqueue_kick(struct virtqueue *vq)
+{
+	if (vq->ops->kick_prepare(vq))
+		return vq->ops->notify(vq);
+	return true;
+}
 
 /* Re-enables callbacks and returns an opaque position for
  * virtqueue_poll(); the caller must poll before waiting, or a buffer used
  * in between could go unnoticed. Same context as add. */
-unsigned virtqueue_enable_cb_prepare(struct virtqueue *vq);
+static inline unsigned virtqueue_enable_cb_prepare(struct virtqueue *vq)
+{
+	return vq->ops->enable_cb_prepare(vq);
+}
+
 /* True if buffers were used after `last_used` (from enable_cb_prepare).
  * Contains the full barrier that pairs with the device's. */
-bool virtqueue_poll(struct virtqueue *vq, unsigned last_used);
+static inline bool virtqueue_poll(struct virtqueue *vq, unsigned last_used)
+{
+	return vq->ops->poll(vq, last_used);
+}
+
 /* Re-enables callbacks. Returns false if buffers are already pending: the
  * caller must drain them (the interrupt for them may already be gone). */
-bool virtqueue_enable_cb(struct virtqueue *vq);
+static inline bool virtqueue_enable_cb(struct virtqueue *vq)
+{
+	return vq->ops->enable_cb(vq);
+}
+
 /* Like enable_cb, but with EVENT_IDX asks for the callback only after about
  * 3/4 of the outstanding buffers were used (fewer interrupts for transmit
  * queues). Returns false if that many are already used. */
-bool virtqueue_enable_cb_delayed(struct virtqueue *vq);
+static inline bool virtqueue_enable_cb_delayed(struct virtqueue *vq)
+{
+	return vq->ops->enable_cb_delayed(vq);
+}
+
 /* Asks the device not to interrupt for this vq. A hint: callbacks may still
  * arrive and must be tolerated. Same context as add. */
-void virtqueue_disable_cb(struct virtqueue *vq);
+static inline void virtqueue_disable_cb(struct virtqueue *vq)
+{
+	vq->ops->disable_cb(vq);
+}
 
 /* Next used buffer: its token, with the bytes the device wrote in *len
  * (clamped to the buffer; see vq->len_clamped). NULL when none is pending
  * or the queue is broken. The device misbehaving (bad id, repeated id,
  * index jump) breaks the queue and logs what was seen. Same context as add,
  * typically the vq callback. */
-void *virtqueue_get_buf(struct virtqueue *vq, unsigned *len);
+static inline void *virtqueue_get_buf(struct virtqueue *vq, unsigned *len)
+{
+	return vq->ops->get_buf_ctx(vq, len, NULL);
+}
+
 /* As get_buf, also returning the ctx given to add_inbuf_ctx (may be NULL). */
-void *virtqueue_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx);
+static inline void *virtqueue_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
+{
+	return vq->ops->get_buf_ctx(vq, len, ctx);
+}
 /* After the device was reset (or the queue broken), returns the tokens of
  * buffers still outstanding, one per call, each exactly once; NULL when none
  * is left. Never trusts device memory. Driver context (remove, resize). */
 void *virtqueue_detach_unused_buf(struct virtqueue *vq);
 /* Number of entries in the ring. */
 unsigned virtqueue_get_vring_size(const struct virtqueue *vq);
+/* "split" or "packed": the layout behind the queue, for messages. */
+const char *virtqueue_layout(const struct virtqueue *vq);
 /* Gives the queue a ring of `num` entries. Needs VIRTIO_F_RING_RESET and a
  * transport that can reset one queue. Outstanding buffers are handed to
  * `recycle` (the device never completes them). Driver context, callbacks
@@ -207,7 +290,11 @@ int virtqueue_resize(struct virtqueue *vq, unsigned num,
 		     void (*recycle)(struct virtqueue *vq, void *buf));
 /* True once the queue stopped trusting the device; every later add or
  * get_buf fails until it is unbroken (after a reset). Any context. */
-bool virtqueue_is_broken(const struct virtqueue *vq);
+static inline bool virtqueue_is_broken(const struct virtqueue *vq)
+{
+	return vq->ops->is_broken(vq);
+}
+
 /* Marks one queue broken / usable again. Any context. */
 void virtqueue_break(struct virtqueue *vq);
 void virtqueue_unbreak(struct virtqueue *vq);

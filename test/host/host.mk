@@ -40,7 +40,8 @@ FUZZ_SECONDS ?= 60
 FUZZ_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
-FUZZ_SRCS    := test/host/fuzz_vring.c virtio/virtqueue.c virtio/ring_split.c virtio/virtio.c \
+FUZZ_SRCS    := test/host/fuzz_vring.c virtio/virtqueue.c virtio/ring_split.c virtio/ring_packed.c \
+		virtio/virtio.c kernel/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
 $(BUILD)/fuzz/fuzz_vring: $(FUZZ_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
@@ -55,7 +56,8 @@ fuzz: $(BUILD)/fuzz/fuzz_vring
 # --- Ring benchmark: ops table vs direct split-ring calls (test/host/bench_ring.c)
 BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
-BENCH_SRCS   := test/host/bench_ring.c virtio/virtqueue.c virtio/ring_split.c virtio/virtio.c \
+BENCH_SRCS   := test/host/bench_ring.c virtio/virtqueue.c virtio/ring_split.c virtio/ring_packed.c \
+		virtio/virtio.c kernel/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
 $(BUILD)/bench/bench_ring: $(BENCH_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
