@@ -39,7 +39,9 @@ KERNEL_MAP_USABLE = re.compile(r"^ok \d+ - usable RAM above 1 MiB: \d+ KiB \(of 
 BANNER = r"(?m)^virtio-os \S+, booted via (\w+)"
 # OVMF's boot manager after a boot option returned an error: the message of
 # BdsDxe, then the next option (the built-in UEFI shell).
-FIRMWARE_CARRIES_ON = r"BdsDxe: failed to start Boot\d+ [^\n]*: ([A-Za-z ]+)"
+# The status must be followed by an end of line (EDK II writes "\n\r" or
+# "\r\n"): pexpect may otherwise match while only half of it has arrived.
+FIRMWARE_CARRIES_ON = r"BdsDxe: failed to start Boot\d+ [^\r\n]*: ([A-Za-z ]+?) *[\r\n]"
 
 
 class EfiQemu(Qemu):
