@@ -1,6 +1,6 @@
 """Boot the kernel every supported way and run the in-kernel self-tests.
 
-Each boot path passes `test=boot,newlib` and an odd extra option (quotes,
+Each boot path passes `test=boot,newlib,timer,irq` and an odd extra option (quotes,
 spaces, shell and GRUB metacharacters); the kernel must print the command
 line exactly as the loader passed it (`cmdline: ...`), report the extra
 option as unknown with the same words on every path, pass every check and
@@ -25,7 +25,7 @@ from qemu import (BOOT_TIMES, KERNEL, STATUS_FAIL, STATUS_PANIC, STATUS_PASS, gr
 # or to GRUB's script parser if the harness quoted it wrongly.
 ODD_OPTION = 'odd.opt="a b,c=d; $x & {y} #z | 100%"'
 ODD_PARSED = "odd.opt=a b,c=d; $x & {y} #z | 100%"
-CMDLINE = "test=boot,newlib " + ODD_OPTION
+CMDLINE = "test=boot,newlib,timer,irq " + ODD_OPTION
 
 BOOT_PATHS = {
     # name: (how to build the Qemu, hard timeout in seconds)
