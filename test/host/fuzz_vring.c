@@ -1,10 +1,14 @@
 /*
  * libFuzzer target: the fuzzer plays a hostile device against the split
- * ring driver (virtio/ring_split.c, virtio 1.2 section 2.7). Its input is a
- * script mixing driver operations (add, kick, get_buf, callbacks on/off,
- * detach) with device writes to everything a device can write: used
- * entries with any id and length, used->idx, used->flags, avail_event, and
- * even the descriptor table the spec says it only reads.
+ * ring driver (virtio/ring_split.c, virtio 1.2 section 2.7), or, built with
+ * -DFUZZ_PACKED (fuzz_vring_packed), the packed ring driver
+ * (virtio/ring_packed.c, section 2.8). Its input is a script mixing driver
+ * operations (add, kick, get_buf, callbacks on/off, detach) with device
+ * writes to everything a device can write: used entries with any id and
+ * length; split: used->idx, used->flags, avail_event and even the
+ * descriptor table the spec says it only reads; packed: any flags in any
+ * slot (used marks for either lap), the device event suppression area, and
+ * the address/length/id of descriptors it owns.
  *
  * Whatever the device does, the driver must never touch memory it does not
  * own (AddressSanitizer), never return a token that is not outstanding or
@@ -19,6 +23,7 @@
 #include <string.h>
 
 #include "shim/dma_host.h"
+#include "virtio/ring_packed.h"
 #include "virtio/ring_split.h"
 #include "virtio/virtio.h"
 #include "vring_sim.h"
@@ -94,11 +99,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t popped[64];
 	unsigned npopped = 0, num, len;
 	long dma_before = dma_host_outstanding;
+	bool scribbled = false;
 	void *t;
 
 	memset(&vdev, 0, sizeof(vdev));
 	memset(toks, 0, sizeof(toks));
+#ifdef FUZZ_PACKED
+	/* Packed rings need no power of two (2.8). */
+	num = 1 + take(&in, 1) % 64;
+	vdev.features |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+#else
 	num = 1u << (take(&in, 1) % 7);
+#endif
 	{
 		uint32_t f = take(&in, 1);
 
@@ -107,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (f & 2)
 			vdev.features |= VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC);
 	}
-	vq = vring_create_virtqueue_split(0, num, 0, &vdev, fuzz_notify, fuzz_callback, "fuzz");
+	vq = vring_create_virtqueue(0, num, 0, &vdev, fuzz_notify, fuzz_callback, "fuzz");
 	REQUIRE(vq);
 	vdev.vqs = vq;
 	sim_init(&dev, vq);
@@ -157,11 +169,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			while ((t = virtqueue_get_buf(vq, &len)))
 				returned(t, len, true, vq);
 			break;
-		case 3: /* device pops a head, honestly */
+		case 3: /* device pops a head (packed: a buffer), honestly */
 			if (sim_has_avail(&dev) && npopped < 64) {
+#ifdef FUZZ_PACKED
+				struct sim_req r;
+
+				/* Once the fuzzer rewrote descriptors the
+				 * simulated device reads them as they are now
+				 * (an indirect address may point anywhere), so it
+				 * stops popping; until then the driver's chains
+				 * must be well formed (the simulator checks). */
+				if (scribbled)
+					break;
+				REQUIRE(sim_pop(&dev, &r) == 0);
+				popped[npopped++] = r.head;
+#else
 				uint16_t slot = dev.last_avail++ & (num - 1);
 
 				popped[npopped++] = dev.vr.avail->ring[slot];
+#endif
 			}
 			break;
 		case 4: /* device completes a popped head, any length */
@@ -174,7 +200,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		case 5: /* device writes any used entry */
 			sim_push(&dev, take(&in, 2), take(&in, 4));
+#ifdef FUZZ_PACKED
+			/* It may have returned a buffer the device never read
+			 * (its indirect table is gone) or overwritten slots not
+			 * yet read: the simulated device stops reading. */
+			scribbled = true;
+#endif
 			break;
+#ifdef FUZZ_PACKED
+		case 6: { /* device writes any flags into any slot */
+			unsigned slot = take(&in, 2) % num;
+
+			__atomic_store_n(&dev.pvr.desc[slot].flags, (uint16_t)take(&in, 2),
+					 __ATOMIC_RELEASE);
+			scribbled = true;
+			break;
+		}
+		case 7:
+			dev.pvr.device->flags = (uint16_t)take(&in, 2);
+			dev.pvr.device->off_wrap = (uint16_t)take(&in, 2);
+			break;
+		case 8: { /* device scribbles on a descriptor's address, length, id */
+			unsigned slot = take(&in, 2) % num, off = take(&in, 1) % 14;
+
+			((uint8_t *)&dev.pvr.desc[slot])[off] = (uint8_t)take(&in, 1);
+			scribbled = true;
+			break;
+		}
+#else
 		case 6: /* device moves used->idx anywhere */
 			dev.used_idx = (uint16_t)take(&in, 2);
 			__atomic_store_n(&dev.vr.used->idx, dev.used_idx, __ATOMIC_RELEASE);
@@ -189,6 +242,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			((uint8_t *)dev.vr.desc)[off] = (uint8_t)take(&in, 1);
 			break;
 		}
+#endif
 		case 9:
 			virtqueue_disable_cb(vq);
 			break;
@@ -204,6 +258,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 13:
 			if ((t = virtqueue_detach_unused_buf(vq)))
 				returned(t, 0, false, vq);
+#ifdef FUZZ_PACKED
+			/* Detached without a reset: the buffer (and its
+			 * indirect table) is gone from under the device. */
+			scribbled = true;
+#endif
 			break;
 		}
 		REQUIRE(vq->num_free <= num);

@@ -32,11 +32,15 @@ $(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
 test-host: $(HOST_TEST_BINS)
 	$(PYTEST) -q -p no:cacheprovider test/host/
 
-# --- libFuzzer target: the fuzzer plays the device (test/host/fuzz_vring.c) -
-# `make fuzz` runs it for FUZZ_SECONDS (default 60) on a corpus kept in
-# build/fuzz/corpus; a finding leaves a crash-* file in build/fuzz/.
+# --- libFuzzer targets: the fuzzer plays the device (test/host/fuzz_vring.c) -
+# fuzz_vring drives the split ring, fuzz_vring_packed (the same source with
+# -DFUZZ_PACKED) the packed ring. `make fuzz` runs each for FUZZ_SECONDS
+# (default 60) on its own corpus in build/fuzz/; FUZZ_TARGET=fuzz_vring or
+# FUZZ_TARGET=fuzz_vring_packed runs one. A finding leaves a crash-* file in
+# build/fuzz/.
 FUZZ_CC      := clang
 FUZZ_SECONDS ?= 60
+FUZZ_TARGET  ?= fuzz_vring fuzz_vring_packed
 FUZZ_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
@@ -48,10 +52,18 @@ $(BUILD)/fuzz/fuzz_vring: $(FUZZ_SRCS) $(wildcard virtio/*.h test/host/*.h) test
 	@mkdir -p $(@D)/corpus
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS)
 
+$(BUILD)/fuzz/fuzz_vring_packed: $(FUZZ_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
+	@mkdir -p $(@D)/corpus_packed
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_PACKED -o $@ $(FUZZ_SRCS)
+
 .PHONY: fuzz
-fuzz: $(BUILD)/fuzz/fuzz_vring
-	cd $(BUILD)/fuzz && ./fuzz_vring -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
-		-max_len=4096 corpus
+fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGET))
+	cd $(BUILD)/fuzz && for t in $(FUZZ_TARGET); do \
+		corpus=corpus; [ $$t = fuzz_vring_packed ] && corpus=corpus_packed; \
+		mkdir -p $$corpus; \
+		./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -max_len=4096 \
+			$$corpus || exit 1; \
+	done
 
 # --- Ring benchmark: ops table vs direct split-ring calls (test/host/bench_ring.c)
 BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \

@@ -1,10 +1,14 @@
 /*
- * Host tests of the virtqueue API (virtio/virtqueue.c) over the split ring
- * (virtio/ring_split.c, virtio 1.2 section 2.7) against the simulated
- * device of vring_sim.c: every wrapper, notification suppression with and
- * without event index (2.7.7, 2.7.10), direct and indirect chains
- * (2.7.5.3), a full ring, 16-bit index wrap, out-of-order completion,
- * detach, break/unbreak, resize, a seeded random run, and a hostile device.
+ * Host tests of the virtqueue API (virtio/virtqueue.c) over both ring
+ * layouts, the split ring (virtio/ring_split.c, virtio 1.2 section 2.7) and
+ * the packed ring (virtio/ring_packed.c, section 2.8), against the
+ * simulated device of vring_sim.c: one suite, run for each layout with and
+ * without event index and indirect descriptors. Every wrapper, notification
+ * suppression (2.7.7, 2.7.10, 2.8.10), direct and indirect chains (2.7.5.3,
+ * 2.8.6, 2.8.7), a full ring, 16-bit index wrap and packed wrap counters
+ * flipping tens of thousands of times, out-of-order completion (IN_ORDER is
+ * not negotiated, so any order is legal), detach, break/unbreak, resize, a
+ * seeded random run, and a hostile device.
  *
  * The random run prints its seed; replay one with VQ_SEED=N.
  */
@@ -17,8 +21,6 @@
 
 #include "tap.h"
 #include "vq_fixture.h"
-
-static const uint64_t all_features[] = {0, F_EVENT, F_INDIRECT, F_EVENT | F_INDIRECT};
 
 static void test_scatterlist(void)
 {
@@ -135,7 +137,7 @@ static void test_add_sgs_chains(uint64_t feat)
 	      fx_name(feat));
 }
 
-static void test_inbuf_ctx(void)
+static void test_inbuf_ctx(uint64_t layout)
 {
 	struct fixture f;
 	struct sim_req r;
@@ -145,13 +147,14 @@ static void test_inbuf_ctx(void)
 	void *ctx = NULL;
 	int tok, c;
 
-	fx_init(&f, 4, 0);
+	fx_init(&f, 4, layout);
 	sg_init_one(&sg, buf, sizeof(buf));
 	virtqueue_add_inbuf_ctx(f.vq, &sg, 1, &tok, &c);
 	sim_pop(&f.dev, &r);
 	sim_push(&f.dev, r.head, 8);
 	CHECK(virtqueue_get_buf_ctx(f.vq, &len, &ctx) == &tok && ctx == &c && len == 8,
-	      "get_buf_ctx returns the token and ctx given to add_inbuf_ctx");
+	      "[%s] get_buf_ctx returns the token and ctx given to add_inbuf_ctx",
+	      virtqueue_layout(f.vq));
 	fx_fini(&f);
 }
 
@@ -277,8 +280,8 @@ static void test_interrupt_suppression(uint64_t feat)
 
 	virtqueue_disable_cb(f.vq);
 	if (!event)
-		CHECK(f.dev.vr.avail->flags & VRING_AVAIL_F_NO_INTERRUPT,
-		      "[%s] disable_cb sets NO_INTERRUPT", fx_name(feat));
+		CHECK(sim_driver_irq_off(&f.dev), "[%s] disable_cb sets NO_INTERRUPT / DISABLE",
+		      fx_name(feat));
 	push_one(&f);
 	CHECK(!sim_need_interrupt(&f.dev), "[%s] disabled: no interrupt", fx_name(feat));
 	CHECK(!virtqueue_enable_cb(f.vq), "[%s] enable_cb with one pending returns false",
@@ -287,11 +290,12 @@ static void test_interrupt_suppression(uint64_t feat)
 	CHECK(virtqueue_enable_cb(f.vq), "[%s] enable_cb with none pending returns true",
 	      fx_name(feat));
 	if (!event)
-		CHECK(!(f.dev.vr.avail->flags & VRING_AVAIL_F_NO_INTERRUPT),
-		      "[%s] enable_cb clears NO_INTERRUPT", fx_name(feat));
+		CHECK(!sim_driver_irq_off(&f.dev), "[%s] enable_cb clears NO_INTERRUPT / DISABLE",
+		      fx_name(feat));
 	else
-		CHECK(*vring_used_event(&f.dev.vr) == 3, "[%s] enable_cb sets used_event to 3 (%u)",
-		      fx_name(feat), *vring_used_event(&f.dev.vr));
+		CHECK(sim_driver_event(&f.dev) == 3,
+		      "[%s] enable_cb sets used_event / off_wrap to 3 (%u)", fx_name(feat),
+		      sim_driver_event(&f.dev));
 	push_one(&f);
 	CHECK(sim_need_interrupt(&f.dev), "[%s] enabled again: interrupt", fx_name(feat));
 	virtqueue_get_buf(f.vq, &len);
@@ -361,9 +365,12 @@ static void test_out_of_order(uint64_t feat)
 }
 
 /* Far past 65536 so both free-running indices wrap, in a small ring so
- * each slot is reused thousands of times. */
+ * each slot is reused thousands of times; a packed ring of 3 (no power of
+ * two) flips both wrap counters tens of thousands of times. */
 static void test_wrap(uint64_t feat)
 {
+	bool packed = feat & F_PACKED;
+	unsigned num = packed ? 3 : 4;
 	struct fixture f;
 	struct sim_req r;
 	struct scatterlist sg[2];
@@ -372,7 +379,7 @@ static void test_wrap(uint64_t feat)
 	const unsigned total = 150000;
 	unsigned done = 0, added = 0;
 
-	fx_init(&f, 4, feat);
+	fx_init(&f, num, feat);
 	while (done < total) {
 		while (added - done < 4 && added < total) {
 			unsigned s = added % 4;
@@ -407,15 +414,26 @@ static void test_wrap(uint64_t feat)
 	CHECK(bad == 0 && done == total && !f.dev.errors,
 	      "[%s] %u buffers through a ring of 4, indices wrapped, all right (%u bad, %s)",
 	      fx_name(feat), done, bad, f.dev.error);
-	CHECK(f.dev.vr.avail->idx == (uint16_t)total && f.dev.vr.used->idx == (uint16_t)total,
-	      "[%s] avail and used idx are %u mod 65536", fx_name(feat), total);
+	if (!packed) {
+		CHECK(f.dev.vr.avail->idx == (uint16_t)total &&
+			      f.dev.vr.used->idx == (uint16_t)total,
+		      "[%s] avail and used idx are %u mod 65536", fx_name(feat), total);
+	} else {
+		/* Half the buffers take one slot, half two (one if indirect). */
+		unsigned slots = total / 2 + total / 2 * ((feat & F_INDIRECT) ? 1 : 2);
+
+		CHECK(f.dev.avail_laps == slots / num && f.dev.used_laps == slots / num &&
+			      f.dev.avail_laps > 10000,
+		      "[%s] both wrap counters flipped %u times (%u, %u)", fx_name(feat),
+		      slots / num, f.dev.avail_laps, f.dev.used_laps);
+	}
 	fx_fini(&f);
 }
 
 static void test_detach(uint64_t feat)
 {
 	struct fixture f;
-	struct sim_req r;
+	struct sim_req r[3];
 	struct scatterlist sg[2];
 	char buf[10][2][8];
 	unsigned len, seen[10] = {0}, dup = 0, n = 0;
@@ -430,9 +448,9 @@ static void test_detach(uint64_t feat)
 	}
 	/* The device takes three and finishes two, then is reset. */
 	for (int i = 0; i < 3; i++)
-		sim_pop(&f.dev, &r);
-	sim_push(&f.dev, 0, 0);
-	sim_push(&f.dev, (feat & F_INDIRECT) ? 1 : 2, 0);
+		sim_pop(&f.dev, &r[i]);
+	sim_push(&f.dev, r[0].head, 0);
+	sim_push(&f.dev, r[1].head, 0);
 	for (int i = 0; i < 2; i++) {
 		t = virtqueue_get_buf(f.vq, &len);
 		if (t)
@@ -455,8 +473,9 @@ static void test_detach(uint64_t feat)
 	      "[%s] indirect tables of detached buffers freed", fx_name(feat));
 }
 
-static void test_break(void)
+static void test_break(uint64_t layout)
 {
+	const char *L = layout ? "packed" : "split";
 	struct fixture f;
 	struct sim_req r;
 	struct scatterlist sg;
@@ -464,31 +483,32 @@ static void test_break(void)
 	int tok, tok2;
 	unsigned len;
 
-	fx_init(&f, 4, 0);
+	fx_init(&f, 4, layout);
 	sg_init_one(&sg, b, 4);
 	virtqueue_add_outbuf(f.vq, &sg, 1, &tok);
 	sim_pop(&f.dev, &r);
 	sim_push(&f.dev, r.head, 0);
 	virtqueue_break(f.vq);
-	CHECK(virtqueue_is_broken(f.vq), "break: is_broken");
-	CHECK(virtqueue_add_outbuf(f.vq, &sg, 1, &tok2) == -EIO, "broken: add fails with -EIO");
-	CHECK(virtqueue_get_buf(f.vq, &len) == NULL, "broken: get_buf returns nothing");
-	CHECK(!virtqueue_notify(f.vq) && f.notifies == 0, "broken: notify does not ring");
+	CHECK(virtqueue_is_broken(f.vq), "[%s] break: is_broken", L);
+	CHECK(virtqueue_add_outbuf(f.vq, &sg, 1, &tok2) == -EIO, "[%s] broken: add fails with -EIO",
+	      L);
+	CHECK(virtqueue_get_buf(f.vq, &len) == NULL, "[%s] broken: get_buf returns nothing", L);
+	CHECK(!virtqueue_notify(f.vq) && f.notifies == 0, "[%s] broken: notify does not ring", L);
 	CHECK(vring_interrupt(f.vq) && f.callbacks == 0,
-	      "broken: interrupt is ours but no callback runs");
+	      "[%s] broken: interrupt is ours but no callback runs", L);
 	virtqueue_unbreak(f.vq);
 	CHECK(!virtqueue_is_broken(f.vq) && virtqueue_get_buf(f.vq, &len) == &tok,
-	      "unbreak: the used buffer comes back");
+	      "[%s] unbreak: the used buffer comes back", L);
 
 	virtio_break_device(&f.vdev);
-	CHECK(virtqueue_is_broken(f.vq), "virtio_break_device breaks the device's queues");
+	CHECK(virtqueue_is_broken(f.vq), "[%s] virtio_break_device breaks the device's queues", L);
 	__virtio_unbreak_device(&f.vdev);
-	CHECK(!virtqueue_is_broken(f.vq), "__virtio_unbreak_device unbreaks them");
+	CHECK(!virtqueue_is_broken(f.vq), "[%s] __virtio_unbreak_device unbreaks them", L);
 
 	f.notify_fails = true;
 	virtqueue_add_outbuf(f.vq, &sg, 1, &tok2);
 	CHECK(!virtqueue_kick(f.vq) && virtqueue_is_broken(f.vq),
-	      "a doorbell that fails breaks the queue");
+	      "[%s] a doorbell that fails breaks the queue", L);
 	fx_fini(&f);
 }
 
@@ -519,8 +539,12 @@ static void recycle(struct virtqueue *vq, void *buf)
 	recycled++;
 }
 
-static void test_resize(void)
+static void test_resize(uint64_t layout)
 {
+	const char *L = layout ? "packed" : "split";
+	const struct virtqueue_ops *ops;
+	/* 2.7 wants a power of two; 2.8 takes any size but 0. */
+	unsigned bad = layout ? 0 : 6;
 	struct fixture f;
 	struct sim_req r;
 	struct scatterlist sg;
@@ -529,41 +553,45 @@ static void test_resize(void)
 	unsigned len;
 	struct virtqueue_ops no_resize_ops;
 
-	fx_init(&f, 8, 0);
+	resets = enables = 0;
+	recycled = 0;
+	fx_init(&f, 8, layout);
+	ops = f.vq->ops;
 	sg_init_one(&sg, b, 4);
 	for (int i = 0; i < 3; i++)
 		virtqueue_add_outbuf(f.vq, &sg, 1, &tok[i]);
 	CHECK(virtqueue_resize(f.vq, 4, recycle) == -EOPNOTSUPP,
-	      "resize without queue reset: -EOPNOTSUPP");
+	      "[%s] resize without queue reset: -EOPNOTSUPP", L);
 	sim_pop(&f.dev, &r);
 	sim_push(&f.dev, r.head, 0);
 	CHECK(virtqueue_get_buf(f.vq, &len) == &tok[0] && virtqueue_get_vring_size(f.vq) == 8,
-	      "and the old ring keeps working");
+	      "[%s] and the old ring keeps working", L);
 
 	no_resize_ops = *f.vq->ops;
 	no_resize_ops.resize = NULL;
 	f.vq->ops = &no_resize_ops;
-	CHECK(virtqueue_resize(f.vq, 4, recycle) == -ENOENT, "ring without resize: -ENOENT");
-	f.vq->ops = &vring_split_ops;
+	CHECK(virtqueue_resize(f.vq, 4, recycle) == -ENOENT, "[%s] ring without resize: -ENOENT",
+	      L);
+	f.vq->ops = ops;
 
 	f.vdev.config = &reset_ops;
 	f.vdev.features |= VIRTIO_BIT(VIRTIO_F_RING_RESET);
-	CHECK(virtqueue_resize(f.vq, 6, recycle) == -EINVAL, "size 6: -EINVAL");
-	CHECK(virtqueue_resize(f.vq, 16, recycle) == -EINVAL, "beyond num_max: -EINVAL");
+	CHECK(virtqueue_resize(f.vq, bad, recycle) == -EINVAL, "[%s] size %u: -EINVAL", L, bad);
+	CHECK(virtqueue_resize(f.vq, 16, recycle) == -EINVAL, "[%s] beyond num_max: -EINVAL", L);
 	dma_host_fail_after = 1;
 	CHECK(virtqueue_resize(f.vq, 4, recycle) == -ENOMEM && resets == 0 &&
 		      virtqueue_get_vring_size(f.vq) == 8,
-	      "no memory: -ENOMEM, device untouched, old ring kept");
+	      "[%s] no memory: -ENOMEM, device untouched, old ring kept", L);
 	CHECK(virtqueue_resize(f.vq, 4, recycle) == 0 && resets == 1 && enables == 1,
-	      "resize to 4 resets and re-enables the queue");
+	      "[%s] resize to 4 resets and re-enables the queue", L);
 	CHECK(recycled == 2 && virtqueue_get_vring_size(f.vq) == 4 && f.vq->num_free == 4,
-	      "the two outstanding buffers were recycled; 4 free descriptors");
+	      "[%s] the two outstanding buffers were recycled; 4 free descriptors", L);
 	sim_init(&f.dev, f.vq);
 	virtqueue_add_outbuf(f.vq, &sg, 1, &tok[5]);
 	sim_pop(&f.dev, &r);
 	sim_push(&f.dev, r.head, 0);
-	CHECK(virtqueue_get_buf(f.vq, &len) == &tok[5], "the new ring works");
-	CHECK(fx_fini(&f) == 0 && dma_host_outstanding == f.dma_before, "old ring freed");
+	CHECK(virtqueue_get_buf(f.vq, &len) == &tok[5], "[%s] the new ring works", L);
+	CHECK(fx_fini(&f) == 0 && dma_host_outstanding == f.dma_before, "[%s] old ring freed", L);
 }
 
 /* Where the three parts live (2.7: alignment 16 / 2 / 4; legacy wants
@@ -594,9 +622,41 @@ static void test_layout(void)
 	      "sizes that are not a power of two up to 32768 are refused");
 }
 
-/* The indirect table cannot be allocated: fall back to a direct chain. */
-static void test_indirect_fallback(void)
+/* The packed layout (2.8): descriptor ring 16-aligned, driver and device
+ * event suppression areas 4-aligned after it; any size from 1 to 32768. */
+static void test_layout_packed(void)
 {
+	struct virtio_device vdev = {.features = F_PACKED};
+	struct virtqueue *vq;
+	uint64_t d, drv, dev;
+
+	vq = vring_create_virtqueue(2, 100, 0, &vdev, fx_notify, NULL, "packed");
+	CHECK(vq && !strcmp(virtqueue_layout(vq), "packed") && virtqueue_get_vring_size(vq) == 100,
+	      "packed: a ring of 100 (no power of two) through the core's constructor");
+	d = virtqueue_get_desc_addr(vq);
+	drv = virtqueue_get_avail_addr(vq);
+	dev = virtqueue_get_used_addr(vq);
+	CHECK(d % 16 == 0 && drv == d + 16 * 100 && drv % 4 == 0 && dev == drv + 4,
+	      "packed layout: desc ring 16-aligned, driver then device event areas 4-aligned");
+	vring_del_virtqueue(vq);
+	CHECK(vring_create_virtqueue(0, 0, 0, &vdev, fx_notify, NULL, "bad") == NULL &&
+		      vring_create_virtqueue(0, 32769, 0, &vdev, fx_notify, NULL, "bad") == NULL,
+	      "packed sizes 0 and 32769 are refused");
+	vq = vring_create_virtqueue(0, 32768, 0, &vdev, fx_notify, NULL, "max");
+	CHECK(vq && virtqueue_get_vring_size(vq) == 32768, "packed size 32768 is accepted");
+	if (vq)
+		vring_del_virtqueue(vq);
+	CHECK(vring_queue_size(&vdev, 1000, 256) == 256 && vring_queue_size(&vdev, 100, 256) == 100,
+	      "packed queue size: the device maximum as it is, capped");
+	vdev.features = 0;
+	CHECK(vring_queue_size(&vdev, 100, 256) == 64 && vring_queue_size(&vdev, 1000, 256) == 256,
+	      "split queue size: a power of two");
+}
+
+/* The indirect table cannot be allocated: fall back to a direct chain. */
+static void test_indirect_fallback(uint64_t layout)
+{
+	const char *L = layout ? "packed" : "split";
 	struct fixture f;
 	struct sim_req r;
 	struct scatterlist sg[3];
@@ -604,16 +664,18 @@ static void test_indirect_fallback(void)
 	int tok;
 	unsigned len;
 
-	fx_init(&f, 8, F_INDIRECT);
+	fx_init(&f, 8, F_INDIRECT | layout);
 	sg_init_table(sg, 3);
 	for (int i = 0; i < 3; i++)
 		sg_set_buf(&sg[i], b[i], 4);
 	dma_host_fail_after = 1;
 	CHECK(virtqueue_add_outbuf(f.vq, sg, 3, &tok) == 0 && f.vq->num_free == 5,
-	      "no memory for the indirect table: a direct chain of 3");
-	CHECK(sim_pop(&f.dev, &r) == 0 && !r.indirect && r.nseg == 3, "device sees it direct");
+	      "[%s] no memory for the indirect table: a direct chain of 3", L);
+	CHECK(sim_pop(&f.dev, &r) == 0 && !r.indirect && r.nseg == 3, "[%s] device sees it direct",
+	      L);
 	sim_push(&f.dev, r.head, 0);
-	CHECK(virtqueue_get_buf(f.vq, &len) == &tok && f.vq->num_free == 8, "and it comes back");
+	CHECK(virtqueue_get_buf(f.vq, &len) == &tok && f.vq->num_free == 8,
+	      "[%s] and it comes back", L);
 	fx_fini(&f);
 }
 
@@ -649,9 +711,10 @@ static void test_random(uint64_t seed, unsigned steps)
 	void *p;
 
 	rng_state = seed ? seed : 1;
-	feat = all_features[rnd() % 4];
+	feat = fx_all_features[rnd() % FX_NFEATURES];
 	memset(t, 0, sizeof(t));
-	fx_init(&f, 1u << (2 + rnd() % 5), feat);
+	/* Packed rings may be any size: try odd ones too. */
+	fx_init(&f, (feat & F_PACKED) ? 3 + rnd() % 62 : 1u << (2 + rnd() % 5), feat);
 	printf("# random run: seed %llu (replay with VQ_SEED=%llu), ring %u, %s\n",
 	       (unsigned long long)seed, (unsigned long long)seed, virtqueue_get_vring_size(f.vq),
 	       fx_name(feat));
@@ -797,9 +860,9 @@ enum hostile {
 static const char *const hostile_name[] = {
 	"used id out of range",
 	"repeated used id",
-	"used id inside a chain",
+	"used id inside a chain / free id",
 	"used id never made available",
-	"used idx jumps",
+	"used idx jumps / wrong-lap flags",
 	"used len past the buffer",
 	"device scribbles on the descriptor table",
 };
@@ -812,7 +875,9 @@ static void test_hostile(enum hostile h, uint64_t feat)
 	char buf[3][3][16];
 	unsigned len = 0, back = 0, got = 0;
 	const char *what = hostile_name[h];
-	bool expect_broken = h != H_HUGE_LEN && h != H_SCRIBBLE, clamped = false;
+	bool packed = feat & F_PACKED;
+	bool expect_broken = h != H_HUGE_LEN && h != H_SCRIBBLE && !(packed && h == H_IDX_JUMP);
+	bool clamped = false;
 
 	fx_init(&f, 16, feat);
 	for (int i = 0; i < 3; i++) {
@@ -832,14 +897,26 @@ static void test_hostile(enum hostile h, uint64_t feat)
 		sim_push(&f.dev, r[0].head, 4);
 		break;
 	case H_NOT_HEAD:
-		/* direct: the second descriptor of chain 0; indirect: a
-		 * free descriptor */
-		sim_push(&f.dev, (feat & F_INDIRECT) ? 7u : r[0].head + 1u, 4);
+		/* split direct: the second descriptor of chain 0; split
+		 * indirect: a free descriptor; packed: a free buffer id */
+		sim_push(&f.dev, (feat & (F_INDIRECT | F_PACKED)) ? 7u : r[0].head + 1u, 4);
 		break;
 	case H_NEVER_AVAIL:
 		sim_push(&f.dev, 15, 4);
 		break;
 	case H_IDX_JUMP:
+		if (packed) {
+			/* No used index to jump: the packed analogue is a slot
+			 * whose flags claim "used" for the wrong lap (AVAIL !=
+			 * USED): it must not be taken as used at all. */
+			struct vring_packed_desc *d = &f.dev.pvr.desc[f.dev.used_pos];
+
+			d->id = r[0].head;
+			d->len = 4;
+			__atomic_store_n(&d->flags, (uint16_t)VRING_PACKED_DESC_F_USED,
+					 __ATOMIC_RELEASE);
+			break;
+		}
 		sim_push(&f.dev, r[0].head, 4);
 		__atomic_store_n(&f.dev.vr.used->idx, (uint16_t)1000, __ATOMIC_RELEASE);
 		break;
@@ -847,7 +924,7 @@ static void test_hostile(enum hostile h, uint64_t feat)
 		sim_push(&f.dev, r[1].head, 0xffffffffu);
 		break;
 	case H_SCRIBBLE:
-		memset(f.dev.vr.desc, 0xff, vring_desc_size(16));
+		sim_scribble(&f.dev);
 		sim_push(&f.dev, r[2].head, 48);
 		break;
 	}
@@ -864,6 +941,9 @@ static void test_hostile(enum hostile h, uint64_t feat)
 		CHECK(virtqueue_add_inbuf(f.vq, sg, 3, buf[0]) == -EIO &&
 			      virtqueue_get_buf(f.vq, &len) == NULL,
 		      "[%s] hostile, %s: later add and get_buf fail", fx_name(feat), what);
+	} else if (h == H_IDX_JUMP) {
+		CHECK(got == 0 && !virtqueue_is_broken(f.vq),
+		      "[%s] hostile, wrong-lap used flags: not taken as used", fx_name(feat));
 	} else if (h == H_HUGE_LEN) {
 		CHECK(got == 1 && len == 48 && clamped && f.vq->stats.len_clamped == 1 &&
 			      !virtqueue_is_broken(f.vq),
@@ -903,8 +983,8 @@ int main(int argc, char **argv)
 	uint64_t seed;
 
 	test_scatterlist();
-	for (unsigned i = 0; i < 4; i++) {
-		uint64_t feat = all_features[i];
+	for (unsigned i = 0; i < FX_NFEATURES; i++) {
+		uint64_t feat = fx_all_features[i];
 
 		test_roundtrip(feat);
 		test_add_sgs_chains(feat);
@@ -917,11 +997,14 @@ int main(int argc, char **argv)
 		for (int h = H_ID_RANGE; h <= H_SCRIBBLE; h++)
 			test_hostile((enum hostile)h, feat);
 	}
-	test_inbuf_ctx();
-	test_break();
-	test_resize();
-	test_indirect_fallback();
+	for (uint64_t layout = 0; layout <= F_PACKED; layout += F_PACKED) {
+		test_inbuf_ctx(layout);
+		test_break(layout);
+		test_resize(layout);
+		test_indirect_fallback(layout);
+	}
 	test_layout();
+	test_layout_packed();
 
 	if (argc > 1)
 		seed = strtoull(argv[1], NULL, 0);

@@ -1,7 +1,9 @@
 /*
  * Shared scaffolding for the virtqueue host tests: a bare virtio_device
- * with chosen ring features, a split ring on it (virtio 1.2 section 2.7)
- * whose doorbell and callback just count, and the simulated device side.
+ * with chosen ring features, a ring on it whose doorbell and callback just
+ * count, and the simulated device side. The layout follows the features,
+ * as in the kernel: split (virtio 1.2 section 2.7), or packed (2.8) when
+ * they include VIRTIO_F_RING_PACKED, so one suite runs over both rings.
  */
 #ifndef TEST_HOST_VQ_FIXTURE_H
 #define TEST_HOST_VQ_FIXTURE_H
@@ -9,12 +11,28 @@
 #include <string.h>
 
 #include "shim/dma_host.h"
+#include "virtio/ring_packed.h"
 #include "virtio/ring_split.h"
 #include "virtio/virtio.h"
 #include "vring_sim.h"
 
 #define F_EVENT	   VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)
 #define F_INDIRECT VIRTIO_BIT(VIRTIO_RING_F_INDIRECT_DESC)
+#define F_PACKED   VIRTIO_BIT(VIRTIO_F_RING_PACKED)
+
+/* Every combination the suites run: both layouts, with and without event
+ * index and indirect descriptors. */
+static const uint64_t fx_all_features[] = {
+	0,
+	F_EVENT,
+	F_INDIRECT,
+	F_EVENT | F_INDIRECT,
+	F_PACKED,
+	F_PACKED | F_EVENT,
+	F_PACKED | F_INDIRECT,
+	F_PACKED | F_EVENT | F_INDIRECT,
+};
+#define FX_NFEATURES (sizeof(fx_all_features) / sizeof(fx_all_features[0]))
 
 struct fixture {
 	struct virtio_device vdev;
@@ -45,7 +63,7 @@ static inline bool fx_init(struct fixture *f, unsigned num, uint64_t features)
 	fx_current = f;
 	f->dma_before = dma_host_outstanding;
 	f->vdev.features = features;
-	f->vq = vring_create_virtqueue_split(0, num, 0, &f->vdev, fx_notify, fx_callback, "test");
+	f->vq = vring_create_virtqueue(0, num, 0, &f->vdev, fx_notify, fx_callback, "test");
 	if (!f->vq)
 		return false;
 	f->vdev.vqs = f->vq;
@@ -68,16 +86,15 @@ static inline unsigned fx_fini(struct fixture *f)
 
 static inline const char *fx_name(uint64_t features)
 {
-	switch (features & (F_EVENT | F_INDIRECT)) {
-	case 0:
-		return "flags, direct";
-	case F_EVENT:
-		return "event idx, direct";
-	case F_INDIRECT:
-		return "flags, indirect";
-	default:
-		return "event idx, indirect";
-	}
+	static const char *const names[2][4] = {
+		{"split, flags, direct", "split, event idx, direct", "split, flags, indirect",
+		 "split, event idx, indirect"},
+		{"packed, flags, direct", "packed, event idx, direct", "packed, flags, indirect",
+		 "packed, event idx, indirect"},
+	};
+
+	return names[(features & F_PACKED) != 0]
+		    [((features & F_EVENT) ? 1 : 0) + ((features & F_INDIRECT) ? 2 : 0)];
 }
 
 #endif
