@@ -1,10 +1,11 @@
 /*
  * Ring benchmark (make bench-ring): buffers per second through add, kick
- * and get_buf on a split ring (virtio 1.2 section 2.7), with the simulated
- * device polling the ring on another thread. Each run goes either (a)
- * through the virtqueue wrappers and the const ops table, as drivers do, or
- * (b) straight to the split-ring functions; runs alternate so drift hits
- * both alike. A same-thread variant (device steps inline) removes the
+ * and get_buf on a split ring (virtio 1.2 section 2.7) and on a packed ring
+ * (section 2.8), with the simulated device polling the ring on another
+ * thread. Each run goes either (a) through the virtqueue wrappers and the
+ * const ops table, as drivers do, or (b) straight to the layout's
+ * functions; runs alternate (split ops, split direct, packed ops, packed
+ * direct) so drift hits all alike. A same-thread variant (device steps inline) removes the
  * cross-core cache traffic that dominates the threaded figure.
  *
  * Prints figures only; asserts nothing. Built -O2 without sanitizers.
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "virtio/ring_packed.h"
 #include "virtio/ring_split.h"
 #include "virtio/virtio.h"
 #include "vring_sim.h"
@@ -64,7 +66,7 @@ static void device_step(void)
 }
 
 /* One run: BUFS buffers through the ring; returns buffers/s. */
-static double run(bool direct, bool threaded)
+static double run(bool packed, bool direct, bool threaded)
 {
 	pthread_t th;
 	unsigned done = 0, posted = 0, len, slot = 0;
@@ -74,7 +76,9 @@ static double run(bool direct, bool threaded)
 
 	memset(&vdev, 0, sizeof(vdev));
 	vdev.features = VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX);
-	vq = vring_create_virtqueue_split(0, RING, 0, &vdev, bench_notify, NULL, "bench");
+	if (packed)
+		vdev.features |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	vq = vring_create_virtqueue(0, RING, 0, &vdev, bench_notify, NULL, "bench");
 	sim_init(&dev, vq);
 	sim_want_kicks(&dev, false); /* a polling device: kicks are suppressed */
 	for (unsigned i = 0; i < RING; i++)
@@ -91,7 +95,9 @@ static double run(bool direct, bool threaded)
 			int err;
 
 			sgs[0] = &sg[slot];
-			if (direct)
+			if (direct && packed)
+				err = vring_packed_add_sgs(vq, sgs, 0, 1, bufs[slot], NULL);
+			else if (direct)
 				err = vring_split_add_sgs(vq, sgs, 0, 1, bufs[slot], NULL);
 			else
 				err = virtqueue_add_inbuf(vq, &sg[slot], 1, bufs[slot]);
@@ -100,7 +106,10 @@ static double run(bool direct, bool threaded)
 			slot = (slot + 1) % RING;
 			posted++;
 		}
-		if (direct) {
+		if (direct && packed) {
+			if (vring_packed_kick_prepare(vq))
+				vring_packed_notify(vq);
+		} else if (direct) {
 			if (vring_split_kick_prepare(vq))
 				vring_split_notify(vq);
 		} else {
@@ -108,7 +117,10 @@ static double run(bool direct, bool threaded)
 		}
 		if (!threaded)
 			device_step();
-		if (direct) {
+		if (direct && packed) {
+			while (vring_packed_get_buf_ctx(vq, &len, NULL))
+				done++;
+		} else if (direct) {
 			while (vring_split_get_buf_ctx(vq, &len, NULL))
 				done++;
 		} else {
@@ -136,30 +148,40 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static double median(double *v)
+{
+	double c[RUNS];
+
+	memcpy(c, v, sizeof(c));
+	qsort(c, RUNS, sizeof(double), cmp);
+	return c[RUNS / 2];
+}
+
 static void bench(bool threaded)
 {
-	double ops[RUNS], direct[RUNS];
+	static const char *const name[4] = {"split ops table", "split direct", "packed ops table",
+					    "packed direct"};
+	double r[4][RUNS], m[4];
 
-	run(false, threaded); /* warm up */
-	for (int i = 0; i < RUNS; i++) {
-		ops[i] = run(false, threaded);
-		direct[i] = run(true, threaded);
-	}
-	printf("%s, ring %u, up to %u buffers or %.1f s per run, %d runs alternating:\n",
+	run(false, false, threaded); /* warm up */
+	run(true, false, threaded);
+	for (int i = 0; i < RUNS; i++)
+		for (int k = 0; k < 4; k++)
+			r[k][i] = run(k >= 2, k & 1, threaded);
+	printf("%s, ring %u, event idx, up to %u buffers or %.1f s per run, %d runs "
+	       "alternating:\n",
 	       threaded ? "device on another thread" : "device on the same thread", RING, BUFS,
 	       MAX_S, RUNS);
-	printf("  runs (ops table): ");
-	for (int i = 0; i < RUNS; i++)
-		printf(" %.2f", ops[i] / 1e6);
-	printf(" M buffers/s\n  runs (direct):    ");
-	for (int i = 0; i < RUNS; i++)
-		printf(" %.2f", direct[i] / 1e6);
-	printf(" M buffers/s\n");
-	qsort(ops, RUNS, sizeof(double), cmp);
-	qsort(direct, RUNS, sizeof(double), cmp);
-	printf("  median: ops table %.2f M/s, direct %.2f M/s, ops/direct = %.3f (cost %.1f%%)\n",
-	       ops[RUNS / 2] / 1e6, direct[RUNS / 2] / 1e6, ops[RUNS / 2] / direct[RUNS / 2],
-	       100.0 * (1.0 - ops[RUNS / 2] / direct[RUNS / 2]));
+	for (int k = 0; k < 4; k++) {
+		printf("  %-17s", name[k]);
+		for (int i = 0; i < RUNS; i++)
+			printf(" %.2f", r[k][i] / 1e6);
+		m[k] = median(r[k]);
+		printf("  median %.2f M buffers/s\n", m[k] / 1e6);
+	}
+	printf("  ops/direct: split %.3f (cost %.1f%%), packed %.3f (cost %.1f%%)\n", m[0] / m[1],
+	       100.0 * (1.0 - m[0] / m[1]), m[2] / m[3], 100.0 * (1.0 - m[2] / m[3]));
+	printf("  packed/split (ops table): %.3f\n", m[2] / m[0]);
 }
 
 int main(void)
