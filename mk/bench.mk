@@ -3,7 +3,8 @@
 # bench-blk: boots the kernel with bench=blk (drivers/virtio_blk_bench.c)
 # against a 256 MiB raw file and against QEMU's null-co backend (no I/O at
 # all: what is left is the guest, the ring and QEMU's virtio emulation),
-# under TCG, and prints one table. Figures only, nothing asserted.
+# under TCG, each with the split and the packed ring (packed=off/on), and
+# prints one table with both IOPS columns. Figures only, nothing asserted.
 
 BENCH_TARGETS += bench-blk
 
