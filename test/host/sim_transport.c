@@ -1,8 +1,8 @@
 /*
  * The in-memory test transport of sim_transport.h: implements
  * struct virtio_config_ops (virtio 1.2 sections 2.1-2.5 as a transport
- * exposes them) over plain fields, with split rings from the real
- * ring_split.c.
+ * exposes them) over plain fields, with rings from the real ring_split.c
+ * or ring_packed.c, as negotiated.
  */
 #include <errno.h>
 #include <string.h>
@@ -112,8 +112,8 @@ static int sim_find_vqs(struct virtio_device *vdev, unsigned nvqs, struct virtqu
 	if (nvqs > SIM_TP_MAX_VQS)
 		return -EINVAL;
 	for (unsigned i = 0; i < nvqs; i++) {
-		vqs[i] = vring_create_virtqueue_split(i, 16, 0, vdev, sim_notify, info[i].callback,
-						      info[i].name);
+		vqs[i] = vring_create_virtqueue(i, 16, 0, vdev, sim_notify, info[i].callback,
+						info[i].name);
 		if (!vqs[i]) {
 			sim_del_vqs(vdev);
 			return -ENOMEM;

@@ -11,6 +11,7 @@
 
 #include "shim/dma_host.h"
 #include "sim_transport.h"
+#include "kernel/cmdline.h"
 #include "tap.h"
 #include "virtio/virtio.h"
 
@@ -205,6 +206,43 @@ static void test_failures(void)
 	unregister_virtio_driver(&blk_driver);
 }
 
+/* The core offers VIRTIO_F_RING_PACKED on modern transports unless
+ * virtio.ring=split, and the queues follow the negotiated layout. */
+static void test_ring_choice(void)
+{
+	static const char *const opts[] = {"", "virtio.ring=packed", "virtio.ring=split",
+					   "virtio.ring=bogus"};
+	static const bool want_packed[] = {true, true, false, true};
+	struct sim_transport t;
+
+	register_virtio_driver(&blk_driver);
+	for (unsigned i = 0; i < 4; i++) {
+		bool packed;
+
+		cmdline_parse(opts[i]);
+		reset_counters();
+		sim_transport_init(&t, VIRTIO_ID_BLOCK, offer | VIRTIO_BIT(VIRTIO_F_RING_PACKED));
+		register_virtio_device(&t.vdev);
+		packed = virtio_has_feature(&t.vdev, VIRTIO_F_RING_PACKED);
+		CHECK(probes == 1 && packed == want_packed[i] && probe_vq &&
+			      !strcmp(virtqueue_layout(probe_vq), packed ? "packed" : "split"),
+		      "'%s': RING_PACKED %s, the queue is %s", opts[i],
+		      packed ? "accepted" : "declined",
+		      probe_vq ? virtqueue_layout(probe_vq) : "-");
+		unregister_virtio_device(&t.vdev);
+	}
+	cmdline_parse("");
+	reset_counters();
+	sim_transport_init(&t, VIRTIO_ID_BLOCK, offer | VIRTIO_BIT(VIRTIO_F_RING_PACKED));
+	t.vdev.legacy = true;
+	register_virtio_device(&t.vdev);
+	CHECK(probes == 1 && !virtio_has_feature(&t.vdev, VIRTIO_F_RING_PACKED) && probe_vq &&
+		      !strcmp(virtqueue_layout(probe_vq), "split"),
+	      "legacy device: never packed");
+	unregister_virtio_device(&t.vdev);
+	unregister_virtio_driver(&blk_driver);
+}
+
 static int decline_validate(struct virtio_device *vdev)
 {
 	virtio_clear_feature(vdev, 5);
@@ -286,6 +324,7 @@ int main(void)
 	test_validate();
 	test_config();
 	test_needs_reset();
+	test_ring_choice();
 	CHECK(strcmp(virtio_id_name(VIRTIO_ID_NET), "net") == 0 &&
 		      strcmp(virtio_id_name(999), "unknown") == 0,
 	      "virtio_id_name");
