@@ -16,7 +16,9 @@
  * posted (the ring clamps a used length beyond the buffer and tells us:
  * that frame is dropped), against the header size, and, with
  * MRG_RXBUF, its num_buffers; then the frame's pieces go up to the stack,
- * which copies them, and the buffers go back on the ring.
+ * which copies them, and the buffers go back on the ring. The checks are
+ * in drivers/virtio_net_rx.c (pure, so the host tests can reach the paths
+ * QEMU never takes); this file only moves buffers and counts.
  *
  * Transmit (5.1.6.2): header + the stack's fragments as one scatterlist,
  * no copy; a completed slot hands its token back to the stack. A full ring
@@ -35,6 +37,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "drivers/virtio_net_rx.h"
 #include "kernel/dma.h"
 #include "kernel/init.h"
 #include "kernel/irq.h"
@@ -62,10 +65,6 @@
 #define CFG_MTU		     10 /* le16 */
 #define VIRTIO_NET_S_LINK_UP 1u
 
-/* Header flags (5.1.6). */
-#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1u
-#define VIRTIO_NET_HDR_F_DATA_VALID 2u
-
 /* Control queue (5.1.6.5). */
 #define VIRTIO_NET_CTRL_RX		0
 #define VIRTIO_NET_CTRL_RX_PROMISC	0
@@ -87,17 +86,6 @@
 #define NET_VLAN_HLEN	 4
 #define NET_CTRL_TIMEOUT 1000000000ull /* QEMU answers at once */
 
-/* 5.1.6: the header; num_buffers only counts with MRG_RXBUF. */
-struct virtio_net_hdr {
-	uint8_t flags;
-	uint8_t gso_type;
-	uint16_t hdr_len;
-	uint16_t gso_size;
-	uint16_t csum_start;
-	uint16_t csum_offset;
-	uint16_t num_buffers;
-} __attribute__((packed));
-
 struct virtnet;
 
 struct vnet_txslot {
@@ -118,9 +106,8 @@ struct vnet_rxq {
 	/* Mergeable buffers of the frame being assembled (5.1.6.4.2). */
 	struct netdev_seg segs[NET_MAX_MTU / (NET_MRG_BUF_SIZE - 16) + 2];
 	uint8_t *seg_bufs[NET_MAX_MTU / (NET_MRG_BUF_SIZE - 16) + 2];
-	unsigned nsegs, merge_left, merge_len;
-	bool merge_drop;
-	struct netdev_rx_info merge_info;
+	struct vnet_rx_params params;
+	struct vnet_rx_state st;
 	uint64_t packets, bytes;
 };
 
@@ -246,109 +233,49 @@ static void rx_drop(struct vnet_rxq *rq, enum netdev_drop why)
 	rq->vn->nd.stats.drops[why]++;
 }
 
-static void rx_merge_reset(struct vnet_rxq *rq)
-{
-	for (unsigned i = 0; i < rq->nsegs; i++)
-		rx_release(rq, rq->seg_bufs[i]);
-	rq->nsegs = 0;
-	rq->merge_left = 0;
-	rq->merge_len = 0;
-	rq->merge_drop = false;
-}
-
-/* The frame in rq->segs is complete: check it and hand it up. */
+/* The frame in rq->segs is complete: hand it up or count the drop, then
+ * give its buffers back. */
 static void rx_deliver(struct vnet_rxq *rq)
 {
 	struct virtnet *vn = rq->vn;
-	const struct netdev_rx_info *info = &rq->merge_info;
+	enum netdev_drop why;
 
-	if (rq->merge_drop) {
-		/* already counted */
-	} else if (rq->merge_len > vn->max_frame) {
-		rx_drop(rq, NETDEV_DROP_TOO_LONG);
-	} else if (rq->merge_len < ETH_HLEN) {
-		rx_drop(rq, NETDEV_DROP_RUNT);
-	} else if (info->csum_partial &&
-		   (uint32_t)info->csum_start + info->csum_offset + 2 > rq->merge_len) {
-		rx_drop(rq, NETDEV_DROP_BAD_CSUM_OFF);
-	} else {
+	switch (vnet_rx_finish(&rq->params, &rq->st, &why)) {
+	case VNET_RX_DELIVER:
 		rq->packets++;
-		rq->bytes += rq->merge_len;
+		rq->bytes += rq->st.len;
 		vn->nd.stats.rx_packets++;
-		vn->nd.stats.rx_bytes += rq->merge_len;
+		vn->nd.stats.rx_bytes += rq->st.len;
 		if (vn->nd.rx)
-			vn->nd.rx(&vn->nd, rq->segs, rq->nsegs, rq->merge_len, info);
+			vn->nd.rx(&vn->nd, rq->segs, rq->st.nsegs, rq->st.len, &rq->st.info);
+		break;
+	case VNET_RX_DROP:
+		rx_drop(rq, why);
+		break;
+	case VNET_RX_DROPPED:
+		break;
 	}
-	rx_merge_reset(rq);
+	for (unsigned i = 0; i < rq->st.nsegs; i++)
+		rx_release(rq, rq->seg_bufs[i]);
+	vnet_rx_reset(&rq->st);
 }
 
 /* One used buffer, `len` bytes written (already clamped by the ring to
  * what we posted; `clamped` says the device claimed more). */
 static void rx_buffer(struct vnet_rxq *rq, uint8_t *buf, unsigned len, bool clamped)
 {
-	struct virtnet *vn = rq->vn;
+	struct vnet_rx_step step;
 
-	if (rq->merge_left) {
-		/* A continuation buffer: no header, all frame data. */
-		if (clamped && !rq->merge_drop) {
-			rx_drop(rq, NETDEV_DROP_TOO_LONG);
-			rq->merge_drop = true;
-		}
-		if (rq->nsegs == sizeof rq->segs / sizeof rq->segs[0]) {
-			if (!rq->merge_drop)
-				rx_drop(rq, NETDEV_DROP_TOO_LONG);
-			rq->merge_drop = true;
-			rx_release(rq, buf);
-		} else {
-			rq->seg_bufs[rq->nsegs] = buf;
-			rq->segs[rq->nsegs++] = (struct netdev_seg){buf, len};
-		}
-		rq->merge_len += len;
-		if (--rq->merge_left == 0)
-			rx_deliver(rq);
-		return;
-	}
-
-	if (clamped) {
-		/* Longer than the buffer we posted: never read past it. */
-		rx_drop(rq, NETDEV_DROP_TOO_LONG);
+	vnet_rx_buffer(&rq->params, &rq->st, buf, len, clamped, &step);
+	if (step.drop != VNET_RX_NO_DROP)
+		rx_drop(rq, step.drop);
+	if (step.keep) {
+		rq->seg_bufs[step.seg] = buf;
+		rq->segs[step.seg] = (struct netdev_seg){buf + step.off, step.len};
+	} else {
 		rx_release(rq, buf);
-		return;
 	}
-	if (len < vn->hdr_len) {
-		rx_drop(rq, NETDEV_DROP_SHORT_HDR);
-		rx_release(rq, buf);
-		return;
-	}
-
-	struct virtio_net_hdr hdr;
-	unsigned nbuf = 1;
-
-	memcpy(&hdr, buf, vn->hdr_len);
-	if (vn->mrg) {
-		nbuf = hdr.num_buffers;
-		/* Each of the num_buffers buffers is one of ours on the
-		 * ring, so more than the ring holds is a lie. */
-		if (nbuf == 0 || nbuf > rq->nbufs) {
-			rx_drop(rq, NETDEV_DROP_BAD_MERGE);
-			rx_release(rq, buf);
-			return;
-		}
-	}
-	rq->merge_info = (struct netdev_rx_info){0};
-	if (virtio_has_feature(vn->vdev, VIRTIO_NET_F_GUEST_CSUM) &&
-	    (hdr.flags & VIRTIO_NET_HDR_F_NEEDS_CSUM)) {
-		rq->merge_info.csum_partial = true;
-		rq->merge_info.csum_start = hdr.csum_start;
-		rq->merge_info.csum_offset = hdr.csum_offset;
-	}
-	rq->seg_bufs[0] = buf;
-	rq->segs[0] = (struct netdev_seg){buf + vn->hdr_len, len - vn->hdr_len};
-	rq->nsegs = 1;
-	rq->merge_len = len - vn->hdr_len;
-	rq->merge_drop = false;
-	rq->merge_left = nbuf - 1;
-	if (rq->merge_left == 0)
+	if (step.complete)
 		rx_deliver(rq);
 }
 
@@ -700,6 +627,14 @@ static int setup_rxq(struct virtnet *vn, struct vnet_rxq *rq, struct virtqueue *
 	/* Mergeable: small buffers, the device chains as many as it needs.
 	 * Otherwise each buffer must hold the largest frame (5.1.6.3.1). */
 	rq->buf_size = vn->mrg ? NET_MRG_BUF_SIZE : (vn->hdr_len + vn->max_frame + 63) & ~63u;
+	rq->params = (struct vnet_rx_params){
+		.hdr_len = vn->hdr_len,
+		.nbufs = rq->nbufs,
+		.max_segs = sizeof rq->segs / sizeof rq->segs[0],
+		.max_frame = vn->max_frame,
+		.mrg = vn->mrg,
+		.guest_csum = virtio_has_feature(vn->vdev, VIRTIO_NET_F_GUEST_CSUM),
+	};
 	rq->bufs_size = (size_t)rq->nbufs * rq->buf_size;
 	rq->bufs = dma_alloc(rq->bufs_size, 64);
 	rq->idle = calloc(rq->nbufs, sizeof *rq->idle);
