@@ -15,8 +15,8 @@
 #include "arch/x86_64/io.h"
 #include "kernel/console.h"
 #include "kernel/irq.h"
-#include "kernel/netdev.h"
 #include "kernel/log.h"
+#include "kernel/poll.h"
 
 #define COM1 0x3f8
 enum {
@@ -27,13 +27,13 @@ enum {
 	UART_MCR = 4,  /* modem control */
 	UART_LSR = 5,  /* line status */
 };
-#define LCR_8N1     0x03
-#define LCR_DLAB    0x80
-#define LSR_DATA    0x01
-#define LSR_THRE    0x20
-#define MCR_DTR_RTS 0x03
-#define MCR_OUT2    0x08
-#define IER_RX      0x01
+#define LCR_8N1	     0x03
+#define LCR_DLAB     0x80
+#define LSR_DATA     0x01
+#define LSR_THRE     0x20
+#define MCR_DTR_RTS  0x03
+#define MCR_OUT2     0x08
+#define IER_RX	     0x01
 #define COM1_ISA_IRQ 4
 
 #define RX_SIZE 256 /* a power of two */
@@ -115,9 +115,10 @@ int console_try_getc(void)
 int console_getc(void)
 {
 	for (;;) {
-		/* The network stack runs while the shell waits for input
-		 * (kernel/netdev.h): lwIP only ever runs in thread context. */
-		netdev_poll();
+		/* Deferred work (the network stack, which only ever runs in
+		 * thread context) runs while the shell waits for input; the
+		 * UART does not know what it is (kernel/poll.h). */
+		bool busy = poll_all();
 		unsigned long flags = irq_save();
 		if (rx_tail != rx_head || !rx_irq_enabled) {
 			irq_restore(flags);
@@ -126,9 +127,11 @@ int console_getc(void)
 				return c;
 			continue;
 		}
-		/* Nothing buffered: sleep until an interrupt (ours, or the
-		 * timer tick) and look again. */
-		if (!netdev_pending())
+		/* Nothing buffered and no work announced: sleep until an
+		 * interrupt (ours, a device's, or the timer tick) and look
+		 * again. The pending check runs with interrupts off, so an
+		 * announcement after poll_all() still ends the wait. */
+		if (!busy && !poll_pending())
 			wait_for_interrupt();
 		irq_restore(flags);
 	}

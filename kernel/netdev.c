@@ -8,6 +8,7 @@
 
 #include "kernel/irq.h"
 #include "kernel/netdev.h"
+#include "kernel/poll.h"
 #include "kernel/timer.h"
 
 static struct netdev *devices;
@@ -79,23 +80,30 @@ unsigned netdev_count(void)
 	return ndevices;
 }
 
-void netdev_poll(void)
+bool netdev_poll(void)
 {
+	bool busy = false;
+
 	if (polling)
-		return;
+		return false;
 	polling = true;
 	for (struct netdev *dev = devices; dev; dev = dev->next) {
 		/* Clear before polling: an interrupt during the poll sets it
 		 * again and the next round catches what it announced. */
 		unsigned long fl = irq_save();
+		if (dev->pending)
+			busy = true;
 		dev->pending = false;
 		irq_restore(fl);
-		if (dev->ops->poll(dev, POLL_BUDGET))
+		if (dev->ops->poll(dev, POLL_BUDGET)) {
 			dev->pending = true;
+			busy = true;
+		}
 	}
 	if (stack && stack->poll)
 		stack->poll();
 	polling = false;
+	return busy;
 }
 
 bool netdev_pending(void)
@@ -105,6 +113,10 @@ bool netdev_pending(void)
 			return true;
 	return false;
 }
+
+/* The network runs from every waiting loop that calls poll_all() (the
+ * console's input wait), without that loop knowing about it. */
+POLLER(netdev, netdev_poll, netdev_pending);
 
 bool netdev_wait(bool (*done)(void *arg), void *arg, uint64_t timeout_ns)
 {

@@ -8,12 +8,14 @@
  *  - A driver's interrupt callback does no stack work: it masks further
  *    interrupts of that queue and sets `dev->pending`, which wakes whoever
  *    waits (an interrupt ends `hlt`).
- *  - Thread context calls netdev_poll() from every waiting loop: the
- *    shell's input wait (console_getc), `ping`, the self-tests. It runs each
- *    device's poll op, which takes used buffers off the rings and hands
- *    frames up through dev->rx, reclaims sent buffers through dev->tx_done,
- *    refills, and re-enables interrupts lost-wakeup-safely; then the stack's
- *    timers run (lwIP's sys_check_timeouts).
+ *  - Thread context runs netdev_poll(): registered as a poller
+ *    (kernel/poll.h), it runs from every generic waiting loop that calls
+ *    poll_all() (the shell's input wait, console_getc), and the network's
+ *    own waits (`ping`, the self-tests, netdev_wait()) call it directly. It
+ *    runs each device's poll op, which takes used buffers off the rings and
+ *    hands frames up through dev->rx, reclaims sent buffers through
+ *    dev->tx_done, refills, and re-enables interrupts lost-wakeup-safely;
+ *    then the stack's timers run (lwIP's sys_check_timeouts).
  *  - Transmission (ops->xmit) is called by the stack, so it too runs in
  *    thread context; drivers disable interrupts only around virtqueue
  *    calls.
@@ -130,9 +132,11 @@ struct netdev *netdev_first(void);
 unsigned netdev_count(void);
 const char *netdev_drop_name(enum netdev_drop why);
 
-/* Thread context: run every device's poll and the stack's timers. Does
- * nothing when called recursively (from inside a stack callback). */
-void netdev_poll(void);
+/* Thread context: run every device's poll and the stack's timers. Returns
+ * true if a device had work announced or has work left (the poller
+ * contract, kernel/poll.h). Does nothing, and returns false, when called
+ * recursively (from inside a stack callback). */
+bool netdev_poll(void);
 /* True if a device has work pending; call with interrupts off right
  * before wait_for_interrupt() so the wakeup cannot be missed. */
 bool netdev_pending(void);
