@@ -21,18 +21,51 @@ from net_helpers import free_port, shell, user_netdev, wait_address  # noqa: E40
 SECONDS = 5
 
 
+LISTEN_PORT = 5001  # where the iperf client listens for lwiperf's -r leg
+
+
+def iperf_legs(text):
+    """iperf 2's client output as {(local_port, peer_port): "N Mbit/s"}.
+
+    Each leg has its own id: a `[ id] local A port P connected with B port
+    Q` line, then its `[ id] 0.0000-5.0 sec ... N Mbits/sec` result (the
+    server side marks reverse legs `[ *id]`). With -r the client prints two:
+    its own connection to the server's port (host -> guest), then the one
+    it accepted on its -L port (guest -> host). Their order on the screen
+    is not a contract, and a missing second leg would leave the first one's
+    line last, so legs are told apart by their ports, never by position."""
+    ports, rates = {}, {}
+    for lid, lport, pport in re.findall(
+            r"^\[\s*\*?(\d+)\] local \S+ port (\d+) connected with \S+ port (\d+)", text,
+            re.M):
+        ports[lid] = (int(lport), int(pport))
+    for lid, rate in re.findall(r"^\[\s*\*?(\d+)\]\s+[\d.]+-\s*[\d.]+ sec .* ([\d.]+) Mbits/sec",
+                                text, re.M):
+        rates[lid] = rate + " Mbit/s"  # the last report of a leg is its total
+    return {ports[lid]: rate for lid, rate in rates.items() if lid in ports}
+
+
 def iperf(port, reverse):
+    # Host to guest: the client's connection to the hostfwd port.
     # Guest to host: iperf's tradeoff mode (-r): after the host->guest run,
     # lwiperf connects back to the client's address (10.0.2.2 as the guest
-    # sees it, which slirp maps to the host's 127.0.0.1) on port 5001,
-    # where the iperf client listens.
+    # sees it, which slirp maps to the host's 127.0.0.1) on LISTEN_PORT,
+    # where the iperf client listens; that leg is the one whose local port
+    # is LISTEN_PORT.
     args = ["iperf", "-c", "127.0.0.1", "-p", str(port), "-t", str(SECONDS), "-f", "m"]
     if reverse:
-        args += ["-r", "-L", "5001"]
+        args += ["-r", "-L", str(LISTEN_PORT)]
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=SECONDS + 30)
-    m = re.findall(r"([\d.]+) Mbits/sec", r.stdout)
-    return (m[-1] + " Mbit/s") if m else "n/a (" + r.stdout.strip().splitlines()[-1] + ")"
+                       timeout=SECONDS * 2 + 30)
+    legs = iperf_legs(r.stdout)
+    if reverse:
+        want = [rate for (lport, _), rate in legs.items() if lport == LISTEN_PORT]
+    else:
+        want = [rate for (_, pport), rate in legs.items() if pport == port]
+    if len(want) == 1:
+        return want[0]
+    last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else "no output"
+    return f"n/a ({len(want)} matching legs; {last})"
 
 
 def udp_pps(vm, count=20000, size=64):
