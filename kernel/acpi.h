@@ -31,7 +31,7 @@ const struct acpi_sdt_header *acpi_find_table(const char *sig, unsigned n);
 
 #define ACPI_MAX_IOAPICS   8
 #define ACPI_MAX_OVERRIDES 16
-#define ACPI_MAX_MCFG      4
+#define ACPI_MAX_MCFG	   4
 
 struct acpi_ioapic {
 	uint8_t id;

@@ -25,11 +25,16 @@ static uint8_t rsdp_copy[36] __attribute__((aligned(16)));
 static uint32_t e820_type(uint32_t type)
 {
 	switch (type) {
-	case 1: return MEM_USABLE;
-	case 3: return MEM_ACPI_RECLAIM;
-	case 4: return MEM_ACPI_NVS;
-	case 5: return MEM_BAD;
-	default: return MEM_RESERVED;
+	case 1:
+		return MEM_USABLE;
+	case 3:
+		return MEM_ACPI_RECLAIM;
+	case 4:
+		return MEM_ACPI_NVS;
+	case 5:
+		return MEM_BAD;
+	default:
+		return MEM_RESERVED;
 	}
 }
 
@@ -124,7 +129,8 @@ static void parse_multiboot2(uint64_t info)
 			/* Prefer the ACPI 2.0 RSDP (XSDT) when both are given. */
 			if (tag->type == MB2_TAG_ACPI_OLD && have_new_rsdp)
 				break;
-			memcpy(rsdp_copy, body, body_len < sizeof(rsdp_copy) ? body_len : sizeof(rsdp_copy));
+			memcpy(rsdp_copy, body,
+			       body_len < sizeof(rsdp_copy) ? body_len : sizeof(rsdp_copy));
 			boot_info.rsdp = (uint64_t)(uintptr_t)rsdp_copy;
 			have_new_rsdp = tag->type == MB2_TAG_ACPI_NEW;
 			break;
@@ -169,10 +175,14 @@ static bool parse_pvh(uint64_t info)
 const char *boot_path_name(uint32_t path)
 {
 	switch (path) {
-	case BOOT_PATH_MULTIBOOT2: return "multiboot2";
-	case BOOT_PATH_PVH: return "pvh";
-	case BOOT_PATH_EFI: return "efi";
-	default: return "unknown";
+	case BOOT_PATH_MULTIBOOT2:
+		return "multiboot2";
+	case BOOT_PATH_PVH:
+		return "pvh";
+	case BOOT_PATH_EFI:
+		return "efi";
+	default:
+		return "unknown";
 	}
 }
 

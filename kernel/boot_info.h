@@ -10,9 +10,9 @@
 #ifndef KERNEL_BOOT_INFO_H
 #define KERNEL_BOOT_INFO_H
 
-#define BOOT_INFO_MAGIC   0x564f5342u /* "BSOV" */
+#define BOOT_INFO_MAGIC	  0x564f5342u /* "BSOV" */
 #define BOOT_INFO_VERSION 1
-#define BOOT_INFO_SIZE    4152 /* sizeof(struct boot_info), for assembly */
+#define BOOT_INFO_SIZE	  4152 /* sizeof(struct boot_info), for assembly */
 
 /*
  * The 64-bit entry for loaders that are already in long mode (the EFI
@@ -21,20 +21,20 @@
  *	void entry(struct boot_info *info)   (System V ABI, info in %rdi)
  * with interrupts off, on any identity-mapping page tables and any stack.
  */
-#define KERNEL_NOTE_NAME         "VirtioOS"
+#define KERNEL_NOTE_NAME	 "VirtioOS"
 #define KERNEL_NOTE_TYPE_ENTRY64 0x64
 
 /* How the kernel was entered (boot_info.path); also used by entry.S. */
 #define BOOT_PATH_MULTIBOOT2 1 /* GRUB, BIOS or UEFI */
-#define BOOT_PATH_PVH        2 /* QEMU -kernel (hvm_start_info) */
-#define BOOT_PATH_EFI        3 /* our GNU-EFI loader */
+#define BOOT_PATH_PVH	     2 /* QEMU -kernel (hvm_start_info) */
+#define BOOT_PATH_EFI	     3 /* our GNU-EFI loader */
 
 #ifndef __ASSEMBLY__
 #include <stdint.h>
 
 /* Memory region types, after translation from e820 / multiboot2 / UEFI. */
 enum mem_type {
-	MEM_USABLE = 1,       /* free RAM the page allocator may hand out */
+	MEM_USABLE = 1,	      /* free RAM the page allocator may hand out */
 	MEM_RESERVED = 2,     /* firmware, MMIO, anything we must not touch */
 	MEM_ACPI_RECLAIM = 3, /* ACPI tables: readable, never allocated */
 	MEM_ACPI_NVS = 4,
@@ -57,11 +57,11 @@ struct boot_framebuffer {
 #define BOOT_CMDLINE_MAX 1024
 
 struct boot_info {
-	uint32_t magic;   /* BOOT_INFO_MAGIC */
+	uint32_t magic;	  /* BOOT_INFO_MAGIC */
 	uint32_t version; /* BOOT_INFO_VERSION */
-	uint32_t path;    /* BOOT_PATH_* */
+	uint32_t path;	  /* BOOT_PATH_* */
 	uint32_t nregions;
-	uint64_t rsdp;      /* physical address of the ACPI RSDP, 0 if unknown */
+	uint64_t rsdp;	    /* physical address of the ACPI RSDP, 0 if unknown */
 	uint64_t entry_tsc; /* TSC when the kernel was entered (boot timing) */
 	char cmdline[BOOT_CMDLINE_MAX];
 	struct mem_region regions[BOOT_MAX_REGIONS];

@@ -19,9 +19,8 @@ struct cmdline_option {
 	const char *help;
 };
 
-#define CMDLINE_OPTION(id, key_, help_)                                        \
-	SECTION_ENTRY(cmdline_options, struct cmdline_option, cmdline_opt_##id) = \
-		{key_, help_}
+#define CMDLINE_OPTION(id, key_, help_)                                                            \
+	SECTION_ENTRY(cmdline_options, struct cmdline_option, cmdline_opt_##id) = {key_, help_}
 
 #define CMDLINE_MAX_WORDS 64
 

@@ -14,8 +14,7 @@ struct initcall {
 	void (*fn)(void);
 };
 
-#define INITCALL(func)                                                         \
-	SECTION_ENTRY(initcalls, struct initcall, initcall_##func) = {#func, func}
+#define INITCALL(func) SECTION_ENTRY(initcalls, struct initcall, initcall_##func) = {#func, func}
 
 void run_initcalls(void);
 

@@ -19,15 +19,14 @@ typedef void (*irq_handler_t)(void *ctx);
 
 /* Flags for request_irq(). Without IRQF_LEVEL/IRQF_EDGE the trigger and
  * polarity come from the ACPI MADT overrides (ISA default: edge, high). */
-#define IRQF_EDGE       (1u << 0)
-#define IRQF_LEVEL      (1u << 1)
+#define IRQF_EDGE	(1u << 0)
+#define IRQF_LEVEL	(1u << 1)
 #define IRQF_ACTIVE_LOW (1u << 2)
-#define IRQF_SHARED     (1u << 3)
+#define IRQF_SHARED	(1u << 3)
 
 /* Route `gsi` through its IOAPIC to a vector and call handler(ctx) on each
  * interrupt. Returns the vector (>= 32) or a negative errno. */
-int request_irq(unsigned gsi, unsigned flags, irq_handler_t handler, void *ctx,
-		const char *name);
+int request_irq(unsigned gsi, unsigned flags, irq_handler_t handler, void *ctx, const char *name);
 void free_irq(unsigned gsi, irq_handler_t handler, void *ctx);
 void irq_mask(unsigned gsi);
 void irq_unmask(unsigned gsi);

@@ -97,5 +97,5 @@ noreturn void kmain(bool boot_info_ok)
 void run_initcalls(void)
 {
 	SECTION_FOREACH(initcalls, struct initcall, call)
-		call->fn();
+	call->fn();
 }

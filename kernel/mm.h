@@ -11,7 +11,7 @@
 
 #define PAGE_SIZE 4096ul
 
-void mm_init(void);  /* over boot_info.regions, minus the kernel image */
+void mm_init(void);   /* over boot_info.regions, minus the kernel image */
 void heap_init(void); /* newlib's heap (sbrk), after mm_init() */
 
 /* mm_init() with the memory map and the kernel image given explicitly, so
@@ -39,7 +39,7 @@ void paging_init(void);
 
 struct mm_stats {
 	uint64_t total_usable; /* bytes of MEM_USABLE RAM in the memory map */
-	uint64_t free;         /* bytes the allocator can still hand out */
+	uint64_t free;	       /* bytes the allocator can still hand out */
 	uint64_t kernel_start, kernel_end;
 };
 void mm_get_stats(struct mm_stats *st);

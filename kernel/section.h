@@ -8,11 +8,11 @@
 #ifndef KERNEL_SECTION_H
 #define KERNEL_SECTION_H
 
-#define SECTION_ENTRY(section, type, id)                                       \
+#define SECTION_ENTRY(section, type, id)                                                           \
 	static const type id __attribute__((used, __section__(#section), aligned(8)))
 
-#define SECTION_FOREACH(section, type, var)                                    \
-	extern const type __start_##section[], __stop_##section[];             \
+#define SECTION_FOREACH(section, type, var)                                                        \
+	extern const type __start_##section[], __stop_##section[];                                 \
 	for (const type *var = __start_##section; var < __stop_##section; var++)
 
 #endif

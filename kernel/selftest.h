@@ -15,7 +15,7 @@ struct selftest {
 	void (*run)(void);
 };
 
-#define SELFTEST(name_, func)                                                  \
+#define SELFTEST(name_, func)                                                                      \
 	SECTION_ENTRY(selftests, struct selftest, selftest_##func) = {#name_, func}
 
 /* Record one check; returns `ok` so callers can stop early on failure. */

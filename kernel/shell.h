@@ -14,9 +14,9 @@ struct shell_command {
 	int (*run)(int argc, char **argv); /* 0 = success */
 };
 
-#define SHELL_COMMAND(id, usage_, help_, func)                                 \
-	SECTION_ENTRY(shell_commands, struct shell_command, shell_cmd_##id) =  \
-		{#id, usage_, help_, func}
+#define SHELL_COMMAND(id, usage_, help_, func)                                                     \
+	SECTION_ENTRY(shell_commands, struct shell_command, shell_cmd_##id) = {#id, usage_, help_, \
+									       func}
 
 void shell_run(void) __attribute__((__noreturn__));
 

@@ -12,9 +12,9 @@
 
 void timer_init(void);
 
-uint64_t time_ns(void);        /* since timer_init(), monotonic */
-uint64_t tsc_frequency(void);  /* Hz */
-uint64_t timer_ticks(void);    /* periodic interrupts delivered so far */
+uint64_t time_ns(void);	      /* since timer_init(), monotonic */
+uint64_t tsc_frequency(void); /* Hz */
+uint64_t timer_ticks(void);   /* periodic interrupts delivered so far */
 uint64_t tsc_to_ns(uint64_t tsc_delta);
 
 /* Sleep with interrupts enabled (sti; hlt), never a busy poll. */

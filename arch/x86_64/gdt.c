@@ -23,7 +23,7 @@ struct tss {
 
 #define GDT_KERNEL_CODE 0x08
 #define GDT_KERNEL_DATA 0x10
-#define GDT_TSS         0x18
+#define GDT_TSS		0x18
 
 static uint64_t gdt[5] __attribute__((aligned(16)));
 static struct tss tss __attribute__((aligned(16)));

@@ -18,8 +18,8 @@ struct idt_gate {
 	uint32_t reserved;
 } __attribute__((packed));
 
-#define STUB_SIZE       16
-#define GATE_INTERRUPT  0x8e
+#define STUB_SIZE	16
+#define GATE_INTERRUPT	0x8e
 #define KERNEL_CODE_SEL 0x08
 
 extern char isr_stub_table_start[];

@@ -25,13 +25,13 @@
 
 #define PTE_PRESENT (1ull << 0)
 #define PTE_WRITE   (1ull << 1)
-#define PTE_PWT     (1ull << 3)
-#define PTE_PCD     (1ull << 4)
+#define PTE_PWT	    (1ull << 3)
+#define PTE_PCD	    (1ull << 4)
 #define PTE_HUGE    (1ull << 7)
 #define PTE_ADDR    0x000ffffffffff000ull
 
-#define HUGE_PAGE   (2ull << 20)
-#define FOUR_GIB    (4ull << 30)
+#define HUGE_PAGE (2ull << 20)
+#define FOUR_GIB  (4ull << 30)
 
 static uint64_t *pml4;
 

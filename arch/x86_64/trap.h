@@ -19,22 +19,22 @@
 
 #include <stdint.h>
 
-#define VECTOR_PIC_BASE      0x20
+#define VECTOR_PIC_BASE	     0x20
 #define VECTOR_DYNAMIC_FIRST 0x30
 #define VECTOR_DYNAMIC_LAST  0xef
-#define VECTOR_TIMER         0xf0
+#define VECTOR_TIMER	     0xf0
 #define VECTOR_APIC_ERROR    0xfe
-#define VECTOR_SPURIOUS      0xff
+#define VECTOR_SPURIOUS	     0xff
 
 struct trap_frame {
 	uint64_t r15, r14, r13, r12, r11, r10, r9, r8;
 	uint64_t rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	uint64_t vector, error_code; /* error_code is 0 when the CPU pushes none */
+	uint64_t vector, error_code;	   /* error_code is 0 when the CPU pushes none */
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
-void trap_dispatch(struct trap_frame *tf);       /* arch/x86_64/trap.c */
-void irq_dispatch(unsigned vector);             /* kernel/irq.c */
+void trap_dispatch(struct trap_frame *tf); /* arch/x86_64/trap.c */
+void irq_dispatch(unsigned vector);	   /* kernel/irq.c */
 
 /* Set up GDT (with TSS) and IDT. */
 void gdt_init(void);
