@@ -34,6 +34,10 @@
  * IN_ORDER (VIRTIO_F_IN_ORDER) is not offered by the core, so the device
  * may use buffers in any order and every used descriptor carries its id;
  * the ring never assumes an order.
+ *
+ * What the split ring does the same way (the per-buffer state, the checks
+ * on a request and on what the device returns, create, resize, delete) is
+ * in ring_common.c; this file is the packed layout itself.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -43,28 +47,17 @@
 
 #include "kernel/dma.h"
 #include "kernel/log.h"
+#include "virtio/ring_common.h"
 #include "virtio/ring_packed.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_ring.h"
 
-/* The driver's record of one buffer, indexed by its id. */
-struct vring_packed_state {
-	void *data;			 /* token; NULL when the id is not in flight */
-	void *ctx;			 /* returned by get_buf_ctx */
-	struct vring_packed_desc *indir; /* indirect table, or NULL */
-	uint32_t in_len;		 /* device-writable bytes posted (saturated) */
-	uint16_t ndescs;		 /* ring slots the buffer occupies */
-	uint16_t indir_num;		 /* entries in the indirect table */
-	uint16_t next;			 /* free-id list link when free */
-};
-
 struct vring_pk {
-	struct virtqueue vq;
+	struct vring_common c; /* first: the struct virtqueue, state, features */
 	struct vring_packed vring;
-	void *mem; /* the DMA block holding the three areas */
-	size_t mem_size;
-	struct vring_packed_state *state; /* num entries */
-	size_t state_size;
+	/* Free-id list links, num entries after the per-id state (struct
+	 * vring_buf_state) in the common state block. */
+	uint16_t *next_id;
 
 	uint16_t free_id;	     /* first free buffer id */
 	uint16_t next_avail;	     /* slot of the next descriptor we make available */
@@ -72,60 +65,19 @@ struct vring_pk {
 	uint16_t avail_used_flags;   /* AVAIL/USED bits of this lap's available descriptors */
 	uint16_t event_flags_shadow; /* our copy of driver->flags: never read it back */
 	uint16_t num_added;	     /* descriptors added since the last kick_prepare */
-	unsigned in_flight;	     /* buffers the device owns */
 	bool avail_wrap;	     /* the driver's ring wrap counter (2.8.1) */
 	bool used_wrap;		     /* the wrap counter the next used descriptor carries */
-
-	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
-	bool event;    /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool broken;   /* accessed atomically: any context may break the queue */
-	bool warned_len;
-	bool (*notify)(struct virtqueue *vq);
 };
 
 #define WRAP_SHIFT VRING_PACKED_EVENT_F_WRAP_CTR
 #define AVAIL_USED (VRING_PACKED_DESC_F_AVAIL | VRING_PACKED_DESC_F_USED)
 
+/* ring_common.c frees and casts the ring through its first member. */
+_Static_assert(offsetof(struct vring_pk, c) == 0, "vring_common first");
+
 static inline struct vring_pk *to_pk(const struct virtqueue *vq)
 {
-	return (struct vring_pk *)((const char *)vq - offsetof(struct vring_pk, vq));
-}
-
-/* Fields the device writes: one load each, never re-read. */
-static inline uint16_t dev_read16(const le16 *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-static inline uint32_t dev_read32(const le32 *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-/* Fields the device reads while we may change them. */
-static inline void dev_write16(le16 *p, uint16_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELAXED);
-}
-
-/* The full barrier between publishing something (a descriptor, our event
- * wish) and reading the other side's wish or progress: store-load
- * ordering, which release/acquire does not give. */
-static inline void virtio_mb(void)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-static bool pk_is_broken(const struct vring_pk *pk)
-{
-	return __atomic_load_n(&pk->broken, __ATOMIC_RELAXED);
-}
-
-static void pk_break(struct vring_pk *pk)
-{
-	if (!pk_is_broken(pk))
-		pk->vq.stats.broken++;
-	__atomic_store_n(&pk->broken, true, __ATOMIC_RELAXED);
+	return (struct vring_pk *)to_common(vq);
 }
 
 /* Does slot `pos` hold a used descriptor of the lap with wrap counter
@@ -152,50 +104,35 @@ static size_t driver_offset(unsigned num)
 	return sizeof(struct vring_packed_desc) * num; /* a multiple of 16, so 4-aligned */
 }
 
-static void pk_disable_cb(struct virtqueue *vq);
-
-struct ring_mem {
-	void *mem;
-	size_t mem_size;
-	struct vring_packed_state *state;
-	size_t state_size;
-};
-
-static int ring_mem_alloc(struct ring_mem *rm, unsigned num)
+/* 2.8: any size up to 2^15 (offsets in event structures are 15 bits). */
+static bool pk_size_ok(unsigned num)
 {
-	rm->mem_size = driver_offset(num) + 2 * sizeof(struct vring_packed_desc_event);
-	rm->mem = dma_alloc(rm->mem_size, VRING_PACKED_DESC_ALIGN);
-	/* Private state from the same allocator, as the split ring does;
-	 * the device never sees it. */
-	rm->state_size = num * sizeof(struct vring_packed_state);
-	rm->state = dma_alloc(rm->state_size, 16);
-	if (!rm->mem || !rm->state) {
-		if (rm->mem)
-			dma_free(rm->mem, rm->mem_size);
-		if (rm->state)
-			dma_free(rm->state, rm->state_size);
-		return -ENOMEM;
-	}
-	return 0;
+	return num && num <= VRING_PACKED_MAX_NUM;
 }
 
-/* Installs zeroed ring memory in the state 2.8.1 prescribes after a
- * (queue) reset: both wrap counters 1, both positions 0, every id free.
- * Zeroed descriptors (AVAIL = USED = 0) are neither available to the
- * device (it wants AVAIL = 1) nor used for us (we want 1 too), and a
- * zeroed driver area asks for every interrupt (flags ENABLE). */
-static void pk_install(struct vring_pk *pk, const struct ring_mem *rm, unsigned num)
+static size_t pk_area_size(const struct vring_common *c, unsigned num, size_t *align)
 {
-	pk->mem = rm->mem;
-	pk->mem_size = rm->mem_size;
-	pk->state = rm->state;
-	pk->state_size = rm->state_size;
+	*align = VRING_PACKED_DESC_ALIGN;
+	return driver_offset(num) + 2 * sizeof(struct vring_packed_desc_event);
+}
+
+/* Points at the new memory, in the state 2.8.1 prescribes after a (queue)
+ * reset: both wrap counters 1, both positions 0, every id free. Zeroed
+ * descriptors (AVAIL = USED = 0) are neither available to the device (it
+ * wants AVAIL = 1) nor used for us (we want 1 too), and a zeroed driver
+ * area asks for every interrupt (flags ENABLE). */
+static void pk_install(struct vring_common *c)
+{
+	struct vring_pk *pk = to_pk(&c->vq);
+	unsigned num = c->num;
+
+	pk->next_id = (uint16_t *)(c->state + num);
 	pk->vring.num = num;
-	pk->vring.desc = rm->mem;
-	pk->vring.driver = (struct vring_packed_desc_event *)((char *)rm->mem + driver_offset(num));
+	pk->vring.desc = c->mem;
+	pk->vring.driver = (struct vring_packed_desc_event *)((char *)c->mem + driver_offset(num));
 	pk->vring.device = pk->vring.driver + 1;
 	for (unsigned i = 0; i < num; i++)
-		pk->state[i].next = (uint16_t)(i + 1);
+		pk->next_id[i] = (uint16_t)(i + 1);
 	pk->free_id = 0;
 	pk->next_avail = 0;
 	pk->last_used = 0;
@@ -204,12 +141,31 @@ static void pk_install(struct vring_pk *pk, const struct ring_mem *rm, unsigned 
 	pk->avail_used_flags = VRING_PACKED_DESC_F_AVAIL;
 	pk->event_flags_shadow = VRING_PACKED_EVENT_FLAG_ENABLE;
 	pk->num_added = 0;
-	pk->in_flight = 0;
-	pk->vq.num_free = num;
-	/* Without a callback there is nobody to interrupt. */
-	if (!pk->vq.callback)
-		pk_disable_cb(&pk->vq);
 }
+
+/* Returns buffer `id` to the free list. Its ring slots come back as
+ * last_used moves past them (get_buf) or with a reset (detach). */
+static void detach_buf(struct vring_pk *pk, uint16_t id)
+{
+	vring_release_state(&pk->c, &pk->c.state[id]);
+	pk->next_id[id] = pk->free_id;
+	pk->free_id = id;
+}
+
+static void pk_detach(struct vring_common *c, uint16_t id)
+{
+	detach_buf(to_pk(&c->vq), id);
+}
+
+static const struct vring_layout pk_layout = {
+	.obj_size = sizeof(struct vring_pk),
+	.desc_size = sizeof(struct vring_packed_desc),
+	.extra_size = sizeof(uint16_t),
+	.size_ok = pk_size_ok,
+	.area_size = pk_area_size,
+	.install = pk_install,
+	.detach = pk_detach,
+};
 
 struct virtqueue *vring_create_virtqueue_packed(unsigned index, unsigned num,
 						struct virtio_device *vdev,
@@ -217,10 +173,8 @@ struct virtqueue *vring_create_virtqueue_packed(unsigned index, unsigned num,
 						vq_callback_t *callback, const char *name)
 {
 	struct vring_pk *pk;
-	struct ring_mem rm;
 
-	/* 2.8: any size up to 2^15 (offsets in event structures are 15 bits). */
-	if (num == 0 || num > VRING_PACKED_MAX_NUM) {
+	if (!pk_size_ok(num)) {
 		pr_err("virtqueue %s: packed ring size %u, expected 1 to %u\n", name ? name : "?",
 		       num, VRING_PACKED_MAX_NUM);
 		return NULL;
@@ -228,40 +182,12 @@ struct virtqueue *vring_create_virtqueue_packed(unsigned index, unsigned num,
 	pk = dma_alloc(sizeof(*pk), 16);
 	if (!pk)
 		return NULL;
-	if (ring_mem_alloc(&rm, num)) {
+	if (vring_common_init(&pk->c, &pk_layout, &vring_packed_ops, index, num, vdev, notify,
+			      callback, name)) {
 		dma_free(pk, sizeof(*pk));
-		pr_err("virtqueue %s: no memory for a packed ring of %u\n", name ? name : "?", num);
 		return NULL;
 	}
-	pk->vq.ops = &vring_packed_ops;
-	pk->vq.callback = callback;
-	pk->vq.name = name;
-	pk->vq.vdev = vdev;
-	pk->vq.index = index;
-	pk->vq.num_max = num;
-	pk->notify = notify;
-	pk->indirect = vdev && virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
-	pk->event = vdev && virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
-	pk_install(pk, &rm, num);
-	return &pk->vq;
-}
-
-static void free_indirect(struct vring_packed_state *st)
-{
-	if (st->indir)
-		dma_free(st->indir, st->indir_num * sizeof(struct vring_packed_desc));
-	st->indir = NULL;
-}
-
-static void pk_del(struct virtqueue *vq)
-{
-	struct vring_pk *pk = to_pk(vq);
-
-	for (unsigned i = 0; i < pk->vring.num; i++)
-		free_indirect(&pk->state[i]);
-	dma_free(pk->mem, pk->mem_size);
-	dma_free(pk->state, pk->state_size);
-	dma_free(pk, sizeof(*pk));
+	return &pk->c.vq;
 }
 
 static uint64_t pk_desc_addr(const struct virtqueue *vq)
@@ -300,41 +226,20 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 			 unsigned in_sgs, void *data, void *ctx)
 {
 	struct vring_pk *pk = to_pk(vq);
-	struct vring_packed_desc *desc = pk->vring.desc, *indir = NULL;
-	unsigned total = 0, n, num = pk->vring.num;
-	uint64_t in_len = 0;
+	struct vring_packed_desc *desc = pk->vring.desc, *indir;
+	unsigned total, n, num = pk->vring.num;
+	uint32_t in_len;
 	uint16_t head, i, id, ndescs, head_flags = 0;
 	struct scatterlist *sg;
+	int err;
 
-	if (!data)
-		return -EINVAL;
-	if (pk_is_broken(pk))
-		return -EIO;
-	for (n = 0; n < out_sgs + in_sgs; n++) {
-		for (sg = sgs[n]; sg; sg = sg_next(sg)) {
-			total++;
-			if (n >= out_sgs)
-				in_len += sg->length;
-		}
-	}
-	/* 2.8.6 / 2.8.7: no chain, direct or indirect, longer than the
-	 * queue. */
-	if (total == 0 || total > num)
-		return -EINVAL;
-
-	/* As the split ring: several buffers go into one indirect table
-	 * when the device supports them (one ring slot); a failed
-	 * allocation falls back to consecutive descriptors. */
-	if (pk->indirect && total > 1 && vq->num_free)
-		indir = dma_alloc(total * sizeof(struct vring_packed_desc), VRING_DESC_ALIGN);
-
+	err = vring_add_check(&pk->c, sgs, out_sgs, in_sgs, data, &total, &in_len);
+	if (err)
+		return err;
+	indir = vring_alloc_indirect(&pk->c, total);
 	ndescs = indir ? 1 : (uint16_t)total;
-	if (vq->num_free < ndescs) {
-		if (indir)
-			dma_free(indir, total * sizeof(struct vring_packed_desc));
-		vq->stats.full++;
-		return -ENOSPC;
-	}
+	if (vq->num_free < ndescs)
+		return vring_add_full(&pk->c, indir, total);
 	/* A buffer takes at least one slot, so a free slot means a free
 	 * id; anything else is our own bookkeeping gone wrong. */
 	id = pk->free_id;
@@ -343,7 +248,7 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 			dma_free(indir, total * sizeof(struct vring_packed_desc));
 		pr_err("virtqueue %s: no free buffer id with %u slots free\n", vq->name,
 		       vq->num_free);
-		pk_break(pk);
+		vring_break(&pk->c);
 		return -EIO;
 	}
 
@@ -366,7 +271,6 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 		desc[head].id = id;
 		head_flags = (uint16_t)(VRING_DESC_F_INDIRECT | pk->avail_used_flags);
 		i = next_slot(pk, i);
-		vq->stats.indirect++;
 	} else {
 		unsigned k = 0;
 
@@ -395,19 +299,8 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 		}
 	}
 	pk->next_avail = i;
-
-	pk->state[id] = (struct vring_packed_state){
-		.data = data,
-		.ctx = ctx,
-		.indir = indir,
-		.in_len = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len,
-		.ndescs = ndescs,
-		.indir_num = (uint16_t)(indir ? total : 0),
-		.next = pk->state[id].next,
-	};
-	pk->free_id = pk->state[id].next;
-	vq->num_free -= ndescs;
-	pk->in_flight++;
+	pk->free_id = pk->next_id[id];
+	vring_add_state(&pk->c, id, data, ctx, indir, total, in_len, ndescs);
 	pk->num_added += ndescs;
 
 	/* 2.8.21: the descriptors (and the buffers) must be visible before
@@ -438,7 +331,7 @@ bool vring_packed_kick_prepare(struct virtqueue *vq)
 	snap = __atomic_load_n((const uint32_t *)(const void *)pk->vring.device, __ATOMIC_RELAXED);
 	event = (uint16_t)snap;
 	flags = (uint16_t)(snap >> 16);
-	if (pk->event && flags == VRING_PACKED_EVENT_FLAG_DESC) {
+	if (pk->c.event && flags == VRING_PACKED_EVENT_FLAG_DESC) {
 		/* 2.8.10: notify once the descriptor at `event` of the lap
 		 * named by its wrap bit is made available. An offset from the
 		 * lap before ours lies num slots behind in our numbering; then
@@ -461,81 +354,31 @@ bool vring_packed_kick_prepare(struct virtqueue *vq)
 
 bool vring_packed_notify(struct virtqueue *vq)
 {
-	struct vring_pk *pk = to_pk(vq);
-
-	if (pk_is_broken(pk))
-		return false;
-	if (!pk->notify(vq)) {
-		pk_break(pk);
-		return false;
-	}
-	vq->stats.kicks++;
-	return true;
-}
-
-/* Returns buffer `id` to the free list. Its ring slots come back as
- * last_used moves past them (get_buf) or with a reset (detach). */
-static void detach_buf(struct vring_pk *pk, uint16_t id)
-{
-	struct vring_packed_state *st = &pk->state[id];
-
-	pk->vq.num_free += st->ndescs;
-	pk->in_flight--;
-	free_indirect(st);
-	st->data = NULL;
-	st->ctx = NULL;
-	st->next = pk->free_id;
-	pk->free_id = id;
+	return vring_notify(to_common(vq));
 }
 
 void *vring_packed_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
 {
 	struct vring_pk *pk = to_pk(vq);
 	struct vring_packed_desc *d;
-	struct vring_packed_state *st;
+	struct vring_buf_state *st;
 	unsigned num = pk->vring.num;
 	uint32_t ulen;
 	uint16_t id, pos;
 	void *data;
 
 	vq->len_clamped = false;
-	if (pk_is_broken(pk))
+	if (vring_is_broken(&pk->c))
 		return NULL;
 	if (!is_used(pk, pk->last_used, pk->used_wrap))
 		return NULL;
 	d = &pk->vring.desc[pk->last_used];
 	id = dev_read16(&d->id);
 	ulen = dev_read32(&d->len);
-	if (id >= num) {
-		pr_err("virtqueue %s: used id %u out of range, expected below %u\n", vq->name, id,
-		       num);
-		pk_break(pk);
+	st = vring_used_state(&pk->c, id, "slot", pk->last_used);
+	if (!st)
 		return NULL;
-	}
-	st = &pk->state[id];
-	if (!st->data) {
-		pr_err("virtqueue %s: used id %u at slot %u is not a buffer in flight (repeated "
-		       "or never made available; %u in flight)\n",
-		       vq->name, id, pk->last_used, pk->in_flight);
-		pk_break(pk);
-		return NULL;
-	}
-	if (ulen > st->in_len) {
-		if (!pk->warned_len)
-			pr_warn("virtqueue %s: used len %u for id %u exceeds the %u writable "
-				"bytes posted; clamped\n",
-				vq->name, ulen, id, st->in_len);
-		pk->warned_len = true;
-		vq->stats.len_clamped++;
-		vq->len_clamped = true;
-		ulen = st->in_len;
-	}
-
-	data = st->data;
-	if (ctx)
-		*ctx = st->ctx;
-	if (len)
-		*len = ulen;
+	data = vring_used_buf(&pk->c, st, id, ulen, len, ctx);
 	/* 2.8.5 / 2.8.6: the device skipped the rest of this buffer's slots;
 	 * only we know how many (our own count, never the device's). */
 	pos = (uint16_t)(pk->last_used + st->ndescs);
@@ -545,7 +388,6 @@ void *vring_packed_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
 	}
 	pk->last_used = pos;
 	detach_buf(pk, id);
-	vq->stats.completed++;
 
 	/* With descriptor-specific events on, move the offset along so the
 	 * next used buffer interrupts; the barrier orders it before our next
@@ -562,13 +404,13 @@ void *vring_packed_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
  * first, so the device never sees DESC with a stale offset), else ENABLE. */
 static void enable_events(struct vring_pk *pk, uint16_t event)
 {
-	if (pk->event) {
+	if (pk->c.event) {
 		dev_write16(&pk->vring.driver->off_wrap, event);
 		__atomic_thread_fence(__ATOMIC_RELEASE);
 	}
 	if (pk->event_flags_shadow == VRING_PACKED_EVENT_FLAG_DISABLE) {
 		pk->event_flags_shadow =
-			pk->event ? VRING_PACKED_EVENT_FLAG_DESC : VRING_PACKED_EVENT_FLAG_ENABLE;
+			pk->c.event ? VRING_PACKED_EVENT_FLAG_DESC : VRING_PACKED_EVENT_FLAG_ENABLE;
 		dev_write16(&pk->vring.driver->flags, pk->event_flags_shadow);
 	}
 }
@@ -587,7 +429,7 @@ static bool pk_poll(struct virtqueue *vq, unsigned last_used)
 	struct vring_pk *pk = to_pk(vq);
 	uint16_t pos = (uint16_t)(last_used & ~(1u << WRAP_SHIFT));
 
-	if (pk_is_broken(pk) || pos >= pk->vring.num)
+	if (vring_is_broken(&pk->c) || pos >= pk->vring.num)
 		return false;
 	/* Our "interrupt me" must be visible before we look for used
 	 * buffers, or one used in between would raise no interrupt and go
@@ -606,7 +448,7 @@ static bool pk_enable_cb_delayed(struct virtqueue *vq)
 	struct vring_pk *pk = to_pk(vq);
 	unsigned num = pk->vring.num;
 	/* Ask for the interrupt after ~3/4 of the slots in flight. */
-	unsigned bufs = (num - pk->vq.num_free) * 3 / 4, passed = 0, pos;
+	unsigned bufs = (num - vq->num_free) * 3 / 4, passed = 0, pos;
 	bool wrap = pk->used_wrap;
 
 	pos = pk->last_used + bufs;
@@ -631,12 +473,12 @@ static bool pk_enable_cb_delayed(struct virtqueue *vq)
 		if (!is_used(pk, (uint16_t)pos, wrap))
 			return true;
 		id = dev_read16(&pk->vring.desc[pos].id);
-		if (id >= num || !pk->state[id].data)
+		if (id >= num || !pk->c.state[id].data)
 			return false; /* get_buf will find it and break the queue */
-		passed += pk->state[id].ndescs;
+		passed += pk->c.state[id].ndescs;
 		if (passed > bufs)
 			return false;
-		pos += pk->state[id].ndescs;
+		pos += pk->c.state[id].ndescs;
 		if (pos >= num) {
 			pos -= num;
 			wrap = !wrap;
@@ -656,85 +498,6 @@ static void pk_disable_cb(struct virtqueue *vq)
 	dev_write16(&pk->vring.driver->flags, pk->event_flags_shadow);
 }
 
-static void *pk_detach_unused_buf(struct virtqueue *vq)
-{
-	struct vring_pk *pk = to_pk(vq);
-
-	for (unsigned i = 0; i < pk->vring.num; i++) {
-		void *data = pk->state[i].data;
-
-		if (data) {
-			detach_buf(pk, (uint16_t)i);
-			return data;
-		}
-	}
-	return NULL;
-}
-
-static unsigned pk_get_vring_size(const struct virtqueue *vq)
-{
-	return to_pk(vq)->vring.num;
-}
-
-static int pk_resize(struct virtqueue *vq, unsigned num,
-		     void (*recycle)(struct virtqueue *vq, void *buf))
-{
-	struct vring_pk *pk = to_pk(vq);
-	struct virtio_device *vdev = vq->vdev;
-	const struct virtio_config_ops *cfg = vdev ? vdev->config : NULL;
-	struct ring_mem rm;
-	void *buf;
-	int err;
-
-	if (num == 0 || num > vq->num_max || num > VRING_PACKED_MAX_NUM)
-		return -EINVAL;
-	/* The device keeps using the old ring unless this one queue can be
-	 * stopped and pointed elsewhere (2.6.1). */
-	if (!cfg || !cfg->disable_vq_and_reset || !cfg->enable_vq_after_reset ||
-	    !virtio_has_feature(vdev, VIRTIO_F_RING_RESET))
-		return -EOPNOTSUPP;
-	if (num == pk->vring.num)
-		return 0;
-	if (ring_mem_alloc(&rm, num))
-		return -ENOMEM;
-	err = cfg->disable_vq_and_reset(vq);
-	if (err) {
-		dma_free(rm.mem, rm.mem_size);
-		dma_free(rm.state, rm.state_size);
-		return err;
-	}
-	/* The reset queue will never complete what it held. */
-	while ((buf = pk_detach_unused_buf(vq)))
-		if (recycle)
-			recycle(vq, buf);
-	dma_free(pk->mem, pk->mem_size);
-	dma_free(pk->state, pk->state_size);
-	pk_install(pk, &rm, num);
-	__atomic_store_n(&pk->broken, false, __ATOMIC_RELAXED);
-	err = cfg->enable_vq_after_reset(vq);
-	if (err) {
-		pr_err("virtqueue %s: re-enabling after resize to %u failed (%d)\n", vq->name, num,
-		       err);
-		pk_break(pk);
-	}
-	return err;
-}
-
-static void pk_break_op(struct virtqueue *vq)
-{
-	pk_break(to_pk(vq));
-}
-
-static void pk_unbreak(struct virtqueue *vq)
-{
-	__atomic_store_n(&to_pk(vq)->broken, false, __ATOMIC_RELAXED);
-}
-
-static bool pk_is_broken_op(const struct virtqueue *vq)
-{
-	return pk_is_broken(to_pk(vq));
-}
-
 static bool pk_more_used(const struct virtqueue *vq)
 {
 	const struct vring_pk *pk = to_pk(vq);
@@ -752,15 +515,15 @@ const struct virtqueue_ops vring_packed_ops = {
 	.disable_cb = pk_disable_cb,
 	.poll = pk_poll,
 	.get_buf_ctx = vring_packed_get_buf_ctx,
-	.detach_unused_buf = pk_detach_unused_buf,
-	.get_vring_size = pk_get_vring_size,
-	.resize = pk_resize,
-	.break_ = pk_break_op,
-	.unbreak_ = pk_unbreak,
-	.is_broken = pk_is_broken_op,
+	.detach_unused_buf = vring_detach_unused_buf,
+	.get_vring_size = vring_get_vring_size,
+	.resize = vring_resize,
+	.break_ = vring_break_op,
+	.unbreak_ = vring_unbreak_op,
+	.is_broken = vring_is_broken_op,
 	.more_used = pk_more_used,
 	.layout = "packed",
-	.del = pk_del,
+	.del = vring_common_del,
 	.desc_addr = pk_desc_addr,
 	.driver_addr = pk_driver_addr,
 	.device_addr = pk_device_addr,

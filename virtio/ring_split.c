@@ -19,6 +19,10 @@
  * really runs concurrently. On x86 a release store and an acquire load are
  * plain moves; only the full barriers before reading the other side's
  * suppression fields cost a locked instruction.
+ *
+ * What the packed ring does the same way (the per-chain state, the checks
+ * on a request and on what the device returns, create, resize, delete) is
+ * in ring_common.c; this file is the split layout itself.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -28,11 +32,14 @@
 
 #include "kernel/dma.h"
 #include "kernel/log.h"
+#include "virtio/ring_common.h"
 #include "virtio/ring_split.h"
 #include "virtio/virtio.h"
 #include "virtio/virtio_ring.h"
 
-/* The driver's private record of one descriptor (shadow of the table). */
+/* The driver's private record of one descriptor (shadow of the table),
+ * kept after the per-chain state (struct vring_buf_state, indexed by the
+ * chain's head) in the common state block. */
 struct vring_desc_extra {
 	uint64_t addr;
 	uint32_t len;
@@ -40,80 +47,25 @@ struct vring_desc_extra {
 	uint16_t next; /* chain link, or free-list link when free */
 };
 
-/* The driver's record of one chain, indexed by its head descriptor. */
-struct vring_desc_state {
-	void *data;		  /* token; NULL when this is not an in-flight head */
-	void *ctx;		  /* returned by get_buf_ctx */
-	struct vring_desc *indir; /* indirect table, or NULL */
-	uint32_t in_len;	  /* device-writable bytes posted (saturated) */
-	uint16_t ndescs;	  /* ring descriptors the chain occupies */
-	uint16_t indir_num;	  /* entries in the indirect table */
-};
-
 struct vring_split {
-	struct virtqueue vq;
+	struct vring_common c; /* first: the struct virtqueue, state, features */
 	struct vring vring;
-	void *mem; /* the DMA block holding the three parts */
-	size_t mem_size;
 	unsigned align;
-	struct vring_desc_state *state; /* num entries */
 	struct vring_desc_extra *extra; /* num entries */
-	size_t state_size;
 
 	uint16_t free_head;	     /* first free descriptor */
 	uint16_t avail_idx_shadow;   /* our copy of avail->idx: never read it back */
 	uint16_t avail_flags_shadow; /* our copy of avail->flags */
 	uint16_t last_used_idx;	     /* next used entry to consume */
 	uint16_t num_added;	     /* added since the last kick_prepare */
-	unsigned in_flight;	     /* chains the device owns */
-
-	bool indirect; /* VIRTIO_RING_F_INDIRECT_DESC negotiated */
-	bool event;    /* VIRTIO_RING_F_EVENT_IDX negotiated */
-	bool broken;   /* accessed atomically: any context may break the queue */
-	bool warned_len;
-	bool (*notify)(struct virtqueue *vq);
 };
+
+/* ring_common.c frees and casts the ring through its first member. */
+_Static_assert(offsetof(struct vring_split, c) == 0, "vring_common first");
 
 static inline struct vring_split *to_vs(const struct virtqueue *vq)
 {
-	return (struct vring_split *)((const char *)vq - offsetof(struct vring_split, vq));
-}
-
-/* Fields the device writes: one load each, never re-read. */
-static inline uint16_t dev_read16(const le16 *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-static inline uint32_t dev_read32(const le32 *p)
-{
-	return __atomic_load_n(p, __ATOMIC_RELAXED);
-}
-
-/* Fields the device reads while we may change them. */
-static inline void dev_write16(le16 *p, uint16_t v)
-{
-	__atomic_store_n(p, v, __ATOMIC_RELAXED);
-}
-
-/* The full barrier of 2.7.13 between publishing our index (or our wish)
- * and reading the device's wish (or its index): store-load ordering, which
- * release/acquire does not give. */
-static inline void virtio_mb(void)
-{
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-}
-
-static bool vs_is_broken(const struct vring_split *vs)
-{
-	return __atomic_load_n(&vs->broken, __ATOMIC_RELAXED);
-}
-
-static void vs_break(struct vring_split *vs)
-{
-	if (!vs_is_broken(vs))
-		vs->vq.stats.broken++;
-	__atomic_store_n(&vs->broken, true, __ATOMIC_RELAXED);
+	return (struct vring_split *)to_common(vq);
 }
 
 static bool is_pow2(unsigned n)
@@ -132,48 +84,32 @@ static size_t used_offset(unsigned num, unsigned align)
 	return align_up(vring_desc_size(num) + vring_avail_size(num), align);
 }
 
-static void vs_disable_cb(struct virtqueue *vq);
-
-struct ring_mem {
-	void *mem;
-	size_t mem_size;
-	struct vring_desc_state *state;
-	struct vring_desc_extra *extra;
-	size_t state_size;
-};
-
-static int ring_mem_alloc(struct ring_mem *rm, unsigned num, unsigned align)
+/* 2.7: the split ring's size is a power of 2, at most 32768. */
+static bool vs_size_ok(unsigned num)
 {
-	rm->mem_size = used_offset(num, align) + vring_used_size(num);
-	rm->mem = dma_alloc(rm->mem_size, align > VRING_DESC_ALIGN ? align : VRING_DESC_ALIGN);
-	/* The private state comes from the same allocator so the ring
-	 * depends on nothing but kernel/dma.h; the device never sees it. */
-	rm->state_size = num * (sizeof(struct vring_desc_state) + sizeof(struct vring_desc_extra));
-	rm->state = dma_alloc(rm->state_size, 16);
-	if (!rm->mem || !rm->state) {
-		if (rm->mem)
-			dma_free(rm->mem, rm->mem_size);
-		if (rm->state)
-			dma_free(rm->state, rm->state_size);
-		return -ENOMEM;
-	}
-	rm->extra = (struct vring_desc_extra *)(rm->state + num);
-	return 0;
+	return is_pow2(num) && num <= VRING_SPLIT_MAX_NUM;
 }
 
-/* Installs zeroed ring memory and puts the queue in the state the device
- * expects after a (queue) reset: all indices 0, every descriptor free. */
-static void vs_install(struct vring_split *vs, const struct ring_mem *rm, unsigned num)
+static size_t vs_area_size(const struct vring_common *c, unsigned num, size_t *align)
 {
-	vs->mem = rm->mem;
-	vs->mem_size = rm->mem_size;
-	vs->state = rm->state;
-	vs->extra = rm->extra;
-	vs->state_size = rm->state_size;
+	const struct vring_split *vs = to_vs(&c->vq);
+
+	*align = vs->align > VRING_DESC_ALIGN ? vs->align : VRING_DESC_ALIGN;
+	return used_offset(num, vs->align) + vring_used_size(num);
+}
+
+/* Points at the new memory and puts the queue in the state the device
+ * expects after a (queue) reset: all indices 0, every descriptor free. */
+static void vs_install(struct vring_common *c)
+{
+	struct vring_split *vs = to_vs(&c->vq);
+	unsigned num = c->num;
+
+	vs->extra = (struct vring_desc_extra *)(c->state + num);
 	vs->vring.num = num;
-	vs->vring.desc = rm->mem;
-	vs->vring.avail = (struct vring_avail *)((char *)rm->mem + vring_desc_size(num));
-	vs->vring.used = (struct vring_used *)((char *)rm->mem + used_offset(num, vs->align));
+	vs->vring.desc = c->mem;
+	vs->vring.avail = (struct vring_avail *)((char *)c->mem + vring_desc_size(num));
+	vs->vring.used = (struct vring_used *)((char *)c->mem + used_offset(num, vs->align));
 	for (unsigned i = 0; i < num; i++)
 		vs->extra[i].next = (uint16_t)(i + 1);
 	vs->free_head = 0;
@@ -181,12 +117,35 @@ static void vs_install(struct vring_split *vs, const struct ring_mem *rm, unsign
 	vs->avail_flags_shadow = 0;
 	vs->last_used_idx = 0;
 	vs->num_added = 0;
-	vs->in_flight = 0;
-	vs->vq.num_free = num;
-	/* Without a callback there is nobody to interrupt. */
-	if (!vs->vq.callback)
-		vs_disable_cb(&vs->vq);
 }
+
+/* Returns a chain's descriptors to the free list, walking our own copy. */
+static void detach_buf(struct vring_split *vs, uint16_t head)
+{
+	struct vring_buf_state *st = &vs->c.state[head];
+	uint16_t i = head;
+
+	for (unsigned k = 1; k < st->ndescs; k++)
+		i = vs->extra[i].next;
+	vs->extra[i].next = vs->free_head;
+	vs->free_head = head;
+	vring_release_state(&vs->c, st);
+}
+
+static void vs_detach(struct vring_common *c, uint16_t head)
+{
+	detach_buf(to_vs(&c->vq), head);
+}
+
+static const struct vring_layout vs_layout = {
+	.obj_size = sizeof(struct vring_split),
+	.desc_size = sizeof(struct vring_desc),
+	.extra_size = sizeof(struct vring_desc_extra),
+	.size_ok = vs_size_ok,
+	.area_size = vs_area_size,
+	.install = vs_install,
+	.detach = vs_detach,
+};
 
 struct virtqueue *vring_create_virtqueue_split(unsigned index, unsigned num, unsigned align,
 					       struct virtio_device *vdev,
@@ -194,10 +153,8 @@ struct virtqueue *vring_create_virtqueue_split(unsigned index, unsigned num, uns
 					       vq_callback_t *callback, const char *name)
 {
 	struct vring_split *vs;
-	struct ring_mem rm;
 
-	/* 2.7: the split ring's size is a power of 2, at most 32768. */
-	if (!is_pow2(num) || num > VRING_SPLIT_MAX_NUM) {
+	if (!vs_size_ok(num)) {
 		pr_err("virtqueue %s: size %u, expected a power of two up to %u\n",
 		       name ? name : "?", num, VRING_SPLIT_MAX_NUM);
 		return NULL;
@@ -212,41 +169,13 @@ struct virtqueue *vring_create_virtqueue_split(unsigned index, unsigned num, uns
 	vs = dma_alloc(sizeof(*vs), 16);
 	if (!vs)
 		return NULL;
-	if (ring_mem_alloc(&rm, num, align)) {
+	vs->align = align; /* the area size depends on it */
+	if (vring_common_init(&vs->c, &vs_layout, &vring_split_ops, index, num, vdev, notify,
+			      callback, name)) {
 		dma_free(vs, sizeof(*vs));
-		pr_err("virtqueue %s: no memory for a ring of %u\n", name ? name : "?", num);
 		return NULL;
 	}
-	vs->vq.ops = &vring_split_ops;
-	vs->vq.callback = callback;
-	vs->vq.name = name;
-	vs->vq.vdev = vdev;
-	vs->vq.index = index;
-	vs->vq.num_max = num;
-	vs->align = align;
-	vs->notify = notify;
-	vs->indirect = vdev && virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
-	vs->event = vdev && virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
-	vs_install(vs, &rm, num);
-	return &vs->vq;
-}
-
-static void free_indirect(struct vring_desc_state *st)
-{
-	if (st->indir)
-		dma_free(st->indir, st->indir_num * sizeof(struct vring_desc));
-	st->indir = NULL;
-}
-
-static void vs_del(struct virtqueue *vq)
-{
-	struct vring_split *vs = to_vs(vq);
-
-	for (unsigned i = 0; i < vs->vring.num; i++)
-		free_indirect(&vs->state[i]);
-	dma_free(vs->mem, vs->mem_size);
-	dma_free(vs->state, vs->state_size);
-	dma_free(vs, sizeof(*vs));
+	return &vs->c.vq;
 }
 
 static uint64_t vs_desc_addr(const struct virtqueue *vq)
@@ -290,42 +219,20 @@ int vring_split_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsigne
 			unsigned in_sgs, void *data, void *ctx)
 {
 	struct vring_split *vs = to_vs(vq);
-	struct vring_desc *indir = NULL;
-	unsigned total = 0, n, num = vs->vring.num;
-	uint64_t in_len = 0;
+	struct vring_desc *indir;
+	unsigned total, n, num = vs->vring.num;
+	uint32_t in_len;
 	uint16_t head, i, prev, ndescs;
 	struct scatterlist *sg;
+	int err;
 
-	if (!data)
-		return -EINVAL;
-	if (vs_is_broken(vs))
-		return -EIO;
-	for (n = 0; n < out_sgs + in_sgs; n++) {
-		for (sg = sgs[n]; sg; sg = sg_next(sg)) {
-			total++;
-			if (n >= out_sgs)
-				in_len += sg->length;
-		}
-	}
-	/* 2.7.5.3.1 / 2.7.4: no chain, direct or indirect, longer than the
-	 * queue. */
-	if (total == 0 || total > num)
-		return -EINVAL;
-
-	/*
-	 * Like Linux: a request of several buffers goes into an indirect
-	 * table when the device supports them, so it occupies one ring slot
-	 * and the ring does not run short of descriptors. If the table
-	 * cannot be allocated, fall back to a direct chain.
-	 */
-	if (vs->indirect && total > 1 && vq->num_free)
-		indir = dma_alloc(total * sizeof(struct vring_desc), VRING_DESC_ALIGN);
-
+	err = vring_add_check(&vs->c, sgs, out_sgs, in_sgs, data, &total, &in_len);
+	if (err)
+		return err;
+	indir = vring_alloc_indirect(&vs->c, total);
 	ndescs = indir ? 1 : (uint16_t)total;
-	if (vq->num_free < ndescs) {
-		vq->stats.full++;
-		return -ENOSPC;
-	}
+	if (vq->num_free < ndescs)
+		return vring_add_full(&vs->c, indir, total);
 
 	head = vs->free_head;
 	if (indir) {
@@ -346,7 +253,6 @@ int vring_split_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsigne
 		set_desc(vs, head, virt_to_phys(indir), total * sizeof(struct vring_desc),
 			 VRING_DESC_F_INDIRECT);
 		vs->free_head = vs->extra[head].next;
-		vq->stats.indirect++;
 	} else {
 		i = prev = head;
 		for (n = 0; n < out_sgs + in_sgs; n++) {
@@ -363,17 +269,7 @@ int vring_split_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsigne
 		vs->vring.desc[prev].flags = vs->extra[prev].flags;
 		vs->free_head = i;
 	}
-
-	vs->state[head] = (struct vring_desc_state){
-		.data = data,
-		.ctx = ctx,
-		.indir = indir,
-		.in_len = in_len > UINT32_MAX ? UINT32_MAX : (uint32_t)in_len,
-		.ndescs = ndescs,
-		.indir_num = (uint16_t)(indir ? total : 0),
-	};
-	vq->num_free -= ndescs;
-	vs->in_flight++;
+	vring_add_state(&vs->c, head, data, ctx, indir, total, in_len, ndescs);
 
 	/* 2.7.13: the ring entry (and the descriptors) must be visible
 	 * before the index that publishes them: a release store. */
@@ -402,7 +298,7 @@ bool vring_split_kick_prepare(struct virtqueue *vq)
 	 * barrier both could see stale values and the kick is lost. */
 	virtio_mb();
 	vs->num_added = 0;
-	if (vs->event)
+	if (vs->c.event)
 		needed = vring_need_event(dev_read16(vring_avail_event(&vs->vring)), new_idx, old);
 	else
 		needed = !(dev_read16(&vs->vring.used->flags) & VRING_USED_F_NO_NOTIFY);
@@ -413,33 +309,7 @@ bool vring_split_kick_prepare(struct virtqueue *vq)
 
 bool vring_split_notify(struct virtqueue *vq)
 {
-	struct vring_split *vs = to_vs(vq);
-
-	if (vs_is_broken(vs))
-		return false;
-	if (!vs->notify(vq)) {
-		vs_break(vs);
-		return false;
-	}
-	vq->stats.kicks++;
-	return true;
-}
-
-/* Returns a chain's descriptors to the free list, walking our own copy. */
-static void detach_buf(struct vring_split *vs, uint16_t head)
-{
-	struct vring_desc_state *st = &vs->state[head];
-	uint16_t i = head;
-
-	for (unsigned k = 1; k < st->ndescs; k++)
-		i = vs->extra[i].next;
-	vs->extra[i].next = vs->free_head;
-	vs->free_head = head;
-	vs->vq.num_free += st->ndescs;
-	vs->in_flight--;
-	free_indirect(st);
-	st->data = NULL;
-	st->ctx = NULL;
+	return vring_notify(to_common(vq));
 }
 
 void *vring_split_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
@@ -449,11 +319,11 @@ void *vring_split_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
 	uint16_t used_idx, pending;
 	uint32_t id, ulen;
 	struct vring_used_elem *elem;
-	struct vring_desc_state *st;
+	struct vring_buf_state *st;
 	void *data;
 
 	vq->len_clamped = false;
-	if (vs_is_broken(vs))
+	if (vring_is_broken(&vs->c))
 		return NULL;
 	/* Acquire: the entry (and the data the device wrote into our
 	 * buffers) is read only after seeing the index that covers it. */
@@ -462,57 +332,29 @@ void *vring_split_get_buf_ctx(struct virtqueue *vq, unsigned *len, void **ctx)
 		return NULL;
 	/* The device can have used at most what it was given. */
 	pending = (uint16_t)(used_idx - vs->last_used_idx);
-	if (pending > vs->in_flight) {
+	if (pending > vs->c.in_flight) {
 		pr_err("virtqueue %s: used->idx jumped from %u to %u with only %u buffers "
 		       "in flight\n",
-		       vq->name, vs->last_used_idx, used_idx, vs->in_flight);
-		vs_break(vs);
+		       vq->name, vs->last_used_idx, used_idx, vs->c.in_flight);
+		vring_break(&vs->c);
 		return NULL;
 	}
 
 	elem = &vs->vring.used->ring[vs->last_used_idx & (num - 1)];
 	id = dev_read32(&elem->id);
 	ulen = dev_read32(&elem->len);
-	if (id >= num) {
-		pr_err("virtqueue %s: used id %u out of range, expected below %u\n", vq->name, id,
-		       num);
-		vs_break(vs);
+	/* The id names the chain's head descriptor. */
+	st = vring_used_state(&vs->c, id, "used entry", vs->last_used_idx);
+	if (!st)
 		return NULL;
-	}
-	st = &vs->state[id];
-	if (!st->data) {
-		pr_err("virtqueue %s: used id %u is not the head of a buffer in flight "
-		       "(repeated or never made available)\n",
-		       vq->name, id);
-		vs_break(vs);
-		return NULL;
-	}
-	if (ulen > st->in_len) {
-		/* The driver decides what a short-changed buffer means;
-		 * whatever it decides, it never looks past what it posted. */
-		if (!vs->warned_len)
-			pr_warn("virtqueue %s: used len %u for id %u exceeds the %u writable "
-				"bytes posted; clamped\n",
-				vq->name, ulen, id, st->in_len);
-		vs->warned_len = true;
-		vq->stats.len_clamped++;
-		vq->len_clamped = true;
-		ulen = st->in_len;
-	}
-
-	data = st->data;
-	if (ctx)
-		*ctx = st->ctx;
-	if (len)
-		*len = ulen;
+	data = vring_used_buf(&vs->c, st, id, ulen, len, ctx);
 	detach_buf(vs, (uint16_t)id);
 	vs->last_used_idx++;
-	vq->stats.completed++;
 
 	/* With callbacks on, move used_event along so the next used buffer
 	 * interrupts; the barrier orders it before our next used->idx read
 	 * (the device stores used->idx, then reads used_event). */
-	if (vs->event && !(vs->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT)) {
+	if (vs->c.event && !(vs->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT)) {
 		dev_write16(vring_used_event(&vs->vring), vs->last_used_idx);
 		virtio_mb();
 	}
@@ -526,10 +368,10 @@ static unsigned vs_enable_cb_prepare(struct virtqueue *vq)
 	if (vs->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
 		vs->avail_flags_shadow &= (uint16_t)~VRING_AVAIL_F_NO_INTERRUPT;
 		/* With EVENT_IDX the device ignores the flags (2.7.7). */
-		if (!vs->event)
+		if (!vs->c.event)
 			dev_write16(&vs->vring.avail->flags, vs->avail_flags_shadow);
 	}
-	if (vs->event)
+	if (vs->c.event)
 		dev_write16(vring_used_event(&vs->vring), vs->last_used_idx);
 	return vs->last_used_idx;
 }
@@ -538,7 +380,7 @@ static bool vs_poll(struct virtqueue *vq, unsigned last_used)
 {
 	struct vring_split *vs = to_vs(vq);
 
-	if (vs_is_broken(vs))
+	if (vring_is_broken(&vs->c))
 		return false;
 	/* Our "interrupt me" must be visible before we look for used
 	 * buffers, or one used in between would raise no interrupt and go
@@ -559,12 +401,12 @@ static bool vs_enable_cb_delayed(struct virtqueue *vq)
 
 	if (vs->avail_flags_shadow & VRING_AVAIL_F_NO_INTERRUPT) {
 		vs->avail_flags_shadow &= (uint16_t)~VRING_AVAIL_F_NO_INTERRUPT;
-		if (!vs->event)
+		if (!vs->c.event)
 			dev_write16(&vs->vring.avail->flags, vs->avail_flags_shadow);
 	}
 	/* Ask for the interrupt after ~3/4 of what is outstanding. */
 	bufs = (uint16_t)((uint16_t)(vs->avail_idx_shadow - vs->last_used_idx) * 3 / 4);
-	if (vs->event)
+	if (vs->c.event)
 		dev_write16(vring_used_event(&vs->vring), (uint16_t)(vs->last_used_idx + bufs));
 	virtio_mb();
 	if ((uint16_t)(__atomic_load_n(&vs->vring.used->idx, __ATOMIC_ACQUIRE) -
@@ -583,89 +425,10 @@ static void vs_disable_cb(struct virtqueue *vq)
 	/* With EVENT_IDX the flag is ignored; instead park used_event just
 	 * behind the device's index, the value the device reaches last:
 	 * it then interrupts only after 65535 more used buffers. */
-	if (vs->event)
+	if (vs->c.event)
 		dev_write16(vring_used_event(&vs->vring), (uint16_t)(vs->last_used_idx - 1));
 	else
 		dev_write16(&vs->vring.avail->flags, vs->avail_flags_shadow);
-}
-
-static void *vs_detach_unused_buf(struct virtqueue *vq)
-{
-	struct vring_split *vs = to_vs(vq);
-
-	for (unsigned i = 0; i < vs->vring.num; i++) {
-		void *data = vs->state[i].data;
-
-		if (data) {
-			detach_buf(vs, (uint16_t)i);
-			return data;
-		}
-	}
-	return NULL;
-}
-
-static unsigned vs_get_vring_size(const struct virtqueue *vq)
-{
-	return to_vs(vq)->vring.num;
-}
-
-static int vs_resize(struct virtqueue *vq, unsigned num,
-		     void (*recycle)(struct virtqueue *vq, void *buf))
-{
-	struct vring_split *vs = to_vs(vq);
-	struct virtio_device *vdev = vq->vdev;
-	const struct virtio_config_ops *cfg = vdev ? vdev->config : NULL;
-	struct ring_mem rm;
-	void *buf;
-	int err;
-
-	if (!is_pow2(num) || num > vq->num_max || num > VRING_SPLIT_MAX_NUM)
-		return -EINVAL;
-	/* The device keeps using the old ring unless this one queue can be
-	 * stopped and pointed elsewhere (2.6.1). */
-	if (!cfg || !cfg->disable_vq_and_reset || !cfg->enable_vq_after_reset ||
-	    !virtio_has_feature(vdev, VIRTIO_F_RING_RESET))
-		return -EOPNOTSUPP;
-	if (num == vs->vring.num)
-		return 0;
-	if (ring_mem_alloc(&rm, num, vs->align))
-		return -ENOMEM;
-	err = cfg->disable_vq_and_reset(vq);
-	if (err) {
-		dma_free(rm.mem, rm.mem_size);
-		dma_free(rm.state, rm.state_size);
-		return err;
-	}
-	/* The reset queue will never complete what it held. */
-	while ((buf = vs_detach_unused_buf(vq)))
-		if (recycle)
-			recycle(vq, buf);
-	dma_free(vs->mem, vs->mem_size);
-	dma_free(vs->state, vs->state_size);
-	vs_install(vs, &rm, num);
-	__atomic_store_n(&vs->broken, false, __ATOMIC_RELAXED);
-	err = cfg->enable_vq_after_reset(vq);
-	if (err) {
-		pr_err("virtqueue %s: re-enabling after resize to %u failed (%d)\n", vq->name, num,
-		       err);
-		vs_break(vs);
-	}
-	return err;
-}
-
-static void vs_break_op(struct virtqueue *vq)
-{
-	vs_break(to_vs(vq));
-}
-
-static void vs_unbreak(struct virtqueue *vq)
-{
-	__atomic_store_n(&to_vs(vq)->broken, false, __ATOMIC_RELAXED);
-}
-
-static bool vs_is_broken_op(const struct virtqueue *vq)
-{
-	return vs_is_broken(to_vs(vq));
 }
 
 static bool vs_more_used(const struct virtqueue *vq)
@@ -685,15 +448,15 @@ const struct virtqueue_ops vring_split_ops = {
 	.disable_cb = vs_disable_cb,
 	.poll = vs_poll,
 	.get_buf_ctx = vring_split_get_buf_ctx,
-	.detach_unused_buf = vs_detach_unused_buf,
-	.get_vring_size = vs_get_vring_size,
-	.resize = vs_resize,
-	.break_ = vs_break_op,
-	.unbreak_ = vs_unbreak,
-	.is_broken = vs_is_broken_op,
+	.detach_unused_buf = vring_detach_unused_buf,
+	.get_vring_size = vring_get_vring_size,
+	.resize = vring_resize,
+	.break_ = vring_break_op,
+	.unbreak_ = vring_unbreak_op,
+	.is_broken = vring_is_broken_op,
 	.more_used = vs_more_used,
 	.layout = "split",
-	.del = vs_del,
+	.del = vring_common_del,
 	.desc_addr = vs_desc_addr,
 	.driver_addr = vs_avail_addr,
 	.device_addr = vs_used_addr,

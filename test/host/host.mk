@@ -45,7 +45,7 @@ FUZZ_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
 FUZZ_SRCS    := test/host/fuzz_vring.c virtio/virtqueue.c virtio/ring_split.c virtio/ring_packed.c \
-		virtio/virtio.c kernel/cmdline.c \
+		virtio/ring_common.c virtio/virtio.c kernel/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
 $(BUILD)/fuzz/fuzz_vring: $(FUZZ_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
@@ -69,7 +69,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGET))
 BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
 BENCH_SRCS   := test/host/bench_ring.c virtio/virtqueue.c virtio/ring_split.c virtio/ring_packed.c \
-		virtio/virtio.c kernel/cmdline.c \
+		virtio/ring_common.c virtio/virtio.c kernel/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
 $(BUILD)/bench/bench_ring: $(BENCH_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
