@@ -6,7 +6,6 @@ Traffic only ever goes to 127.0.0.1 (QEMU's hostfwd and dgram sockets) or
 to addresses inside a network namespace the test created.
 """
 
-import json
 import os
 import random
 import re
@@ -16,7 +15,7 @@ import threading
 import time
 import urllib.request
 
-from qemu import PROMPT
+from qemu import PROMPT, qmp  # noqa: F401 (qmp re-exported for the net tests)
 
 MIB = 1 << 20
 
@@ -157,33 +156,6 @@ class UdpEchoPeer:
         self.stop = True
         self.thread.join(2)
         self.sock.close()
-
-
-def qmp(sock_path, *commands):
-    """Send QMP commands over a unix socket; return their replies."""
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(sock_path)
-            break
-        except OSError:
-            s.close()
-            assert time.monotonic() < deadline, "QMP socket never appeared"
-            time.sleep(0.1)
-    f = s.makefile("rw")
-    json.loads(f.readline())
-    replies = []
-    for cmd in ({"execute": "qmp_capabilities"},) + commands:
-        f.write(json.dumps(cmd) + "\n")
-        f.flush()
-        while True:
-            reply = json.loads(f.readline())
-            if "event" not in reply:
-                break
-        replies.append(reply)
-    s.close()
-    return replies[1:]
 
 
 def counters(ifconfig_out):

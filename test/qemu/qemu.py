@@ -13,10 +13,12 @@ code to isa-debug-exit at port 0xf4 and QEMU exits with (code << 1) | 1.
 
 import hashlib
 import io
+import json
 import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import threading
@@ -273,3 +275,30 @@ def guest_boot_ms(log):
     """The guest's own `boot: N.NNN ms since entry` figure, or None."""
     m = re.search(r"boot: (\d+\.\d+) ms since entry", log)
     return float(m.group(1)) if m else None
+
+
+def qmp(sock_path, *commands):
+    """Send QMP commands over a unix socket; return their replies."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(sock_path)
+            break
+        except OSError:
+            s.close()
+            assert time.monotonic() < deadline, "QMP socket never appeared"
+            time.sleep(0.1)
+    f = s.makefile("rw")
+    json.loads(f.readline())
+    replies = []
+    for cmd in ({"execute": "qmp_capabilities"},) + commands:
+        f.write(json.dumps(cmd) + "\n")
+        f.flush()
+        while True:
+            reply = json.loads(f.readline())
+            if "event" not in reply:
+                break
+        replies.append(reply)
+    s.close()
+    return replies[1:]

@@ -19,7 +19,7 @@ import zlib
 
 import pytest
 
-from qemu import KERNEL, PROMPT, STATUS_HALT, STATUS_PASS
+from qemu import KERNEL, PROMPT, STATUS_HALT, STATUS_PASS, qmp
 
 SEED_INIT = 0x1001
 SEED_WRITE = 0x2002
@@ -253,37 +253,6 @@ def test_blk_shell_errors_and_readonly(qemu, tmp_path):
     assert data[400 * 512:408 * 512] == bytes(8 * 512)
     assert data[408 * 512:409 * 512] == sector_data(408, SEED_INIT)
     assert open(ro, "rb").read() == b"".join(sector_data(s, SEED_INIT) for s in range(4096))
-
-
-def qmp(sock_path, *commands):
-    """Send QMP commands over a unix socket; return their replies."""
-    import json
-    import socket
-    import time
-
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            s.connect(sock_path)
-            break
-        except OSError:
-            s.close()
-            assert time.monotonic() < deadline, "QMP socket never appeared"
-            time.sleep(0.1)
-    f = s.makefile("rw")
-    json.loads(f.readline())  # greeting
-    replies = []
-    for cmd in ({"execute": "qmp_capabilities"},) + commands:
-        f.write(json.dumps(cmd) + "\n")
-        f.flush()
-        while True:
-            reply = json.loads(f.readline())
-            if "event" not in reply:
-                break
-        replies.append(reply)
-    s.close()
-    return replies[1:]
 
 
 def test_blk_capacity_change(qemu, tmp_path):
