@@ -99,7 +99,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint16_t popped[64];
 	unsigned npopped = 0, num, len;
 	long dma_before = dma_host_outstanding;
+#ifdef FUZZ_PACKED
+	/* Only the packed device side reads descriptors it might find
+	 * rewritten (case 3). */
 	bool scribbled = false;
+#endif
 	void *t;
 
 	memset(&vdev, 0, sizeof(vdev));
