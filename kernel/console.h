@@ -11,7 +11,7 @@
 void console_early_init(void); /* polled output only, usable at once */
 void console_init_irq(void);   /* receive interrupt, after irq setup */
 void console_write(const char *s, size_t len);
-int console_getc(void);     /* blocks (sti; hlt) until a byte arrives */
+int console_getc(void);	    /* blocks (sti; hlt) until a byte arrives */
 int console_try_getc(void); /* -1 if nothing is waiting */
 
 #endif
