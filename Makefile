@@ -105,7 +105,7 @@ run-microvm: deps all $(BUILD)/run-disk.img
 # `make test` is the one command CI runs: host tests and QEMU tests, all
 # collected by pytest so the summary line counts every one of them.
 test: deps all
-	$(PYTEST) -q -p no:cacheprovider test/
+	$(PYTEST) -q -p no:cacheprovider --junitxml=$(BUILD)/test-results.xml test/
 
 bench: deps all $(BENCH_TARGETS)
 
