@@ -195,12 +195,22 @@ static void vnet_config_changed(struct virtio_device *vdev)
 
 /* ---- Receive (thread context) ------------------------------------------- */
 
+/* Kicks `vq` if the device asked for it. Also with nothing added: with
+ * event index that catches a wish kick_prepare read too early, or the
+ * device would wait for a kick forever (virtqueue.h). Interrupts off. */
+static void vnet_kick(struct virtnet *vn, struct virtqueue *vq)
+{
+	if (virtqueue_kick_prepare(vq)) {
+		virtqueue_notify(vq);
+		vn->nd.stats.kicks++;
+	}
+}
+
 /* Puts idle buffers back on the ring and kicks once. */
 static void rx_refill(struct vnet_rxq *rq)
 {
 	struct scatterlist sg;
 	unsigned long fl;
-	bool added = false;
 
 	fl = irq_save();
 	while (rq->nidle) {
@@ -210,16 +220,8 @@ static void rx_refill(struct vnet_rxq *rq)
 		if (virtqueue_add_inbuf(rq->vq, &sg, 1, buf))
 			break; /* ring full or broken: keep it idle */
 		rq->nidle--;
-		added = true;
 	}
-	if (added) {
-		bool kicked = virtqueue_kick_prepare(rq->vq);
-
-		if (kicked) {
-			virtqueue_notify(rq->vq);
-			rq->vn->nd.stats.kicks++;
-		}
-	}
+	vnet_kick(rq->vn, rq->vq);
 	irq_restore(fl);
 }
 
@@ -354,6 +356,10 @@ static bool tx_poll(struct virtnet *vn, struct vnet_txq *tq)
 	for (;;) {
 		tx_reclaim(vn, tq);
 		unsigned long fl = irq_save();
+		/* Frames the device holds but was never told about (a lost
+		 * kick, see vnet_kick) would never complete. */
+		if (tq->inflight)
+			vnet_kick(vn, tq->vq);
 		bool quiet = tq->inflight == 0 || virtqueue_enable_cb_delayed(tq->vq) ||
 			     virtqueue_is_broken(tq->vq);
 		if (!quiet)
@@ -436,10 +442,7 @@ static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned 
 	}
 	tq->free = slot->next_free;
 	tq->inflight++;
-	if (virtqueue_kick_prepare(tq->vq)) {
-		virtqueue_notify(tq->vq);
-		nd->stats.kicks++;
-	}
+	vnet_kick(vn, tq->vq);
 	irq_restore(fl);
 	tq->packets++;
 	tq->bytes += total;

@@ -65,6 +65,7 @@ struct vring_pk {
 	uint16_t avail_used_flags;   /* AVAIL/USED bits of this lap's available descriptors */
 	uint16_t event_flags_shadow; /* our copy of driver->flags: never read it back */
 	uint16_t num_added;	     /* descriptors added since the last kick_prepare */
+	uint16_t since_kick;	     /* ... since the last kick wanted, at most num */
 	bool avail_wrap;	     /* the driver's ring wrap counter (2.8.1) */
 	bool used_wrap;		     /* the wrap counter the next used descriptor carries */
 };
@@ -141,6 +142,7 @@ static void pk_install(struct vring_common *c)
 	pk->avail_used_flags = VRING_PACKED_DESC_F_AVAIL;
 	pk->event_flags_shadow = VRING_PACKED_EVENT_FLAG_ENABLE;
 	pk->num_added = 0;
+	pk->since_kick = 0;
 }
 
 /* Returns buffer `id` to the free list. Its ring slots come back as
@@ -227,7 +229,7 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 {
 	struct vring_pk *pk = to_pk(vq);
 	struct vring_packed_desc *desc = pk->vring.desc, *indir;
-	unsigned total, n, num = pk->vring.num;
+	unsigned total, n, since, num = pk->vring.num;
 	uint32_t in_len;
 	uint16_t head, i, id, ndescs, head_flags = 0;
 	struct scatterlist *sg;
@@ -302,6 +304,9 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 	pk->free_id = pk->next_id[id];
 	vring_add_state(&pk->c, id, data, ctx, indir, total, in_len, ndescs);
 	pk->num_added += ndescs;
+	/* Saturates at the ring size (kick_prepare says why). */
+	since = pk->since_kick + ndescs;
+	pk->since_kick = (uint16_t)(since < num ? since : num);
 
 	/* 2.8.21: the descriptors (and the buffers) must be visible before
 	 * the head's flags that make them available: a release store. */
@@ -318,7 +323,9 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 bool vring_packed_kick_prepare(struct virtqueue *vq)
 {
 	struct vring_pk *pk = to_pk(vq);
-	uint16_t new_pos = pk->next_avail, old = (uint16_t)(new_pos - pk->num_added);
+	/* Where we last kicked, not where we last looked: see the split
+	 * ring's kick_prepare for the stale read this survives. */
+	uint16_t new_pos = pk->next_avail, old = (uint16_t)(new_pos - pk->since_kick);
 	uint16_t flags, event;
 	uint32_t snap;
 	bool needed;
@@ -346,7 +353,9 @@ bool vring_packed_kick_prepare(struct virtqueue *vq)
 		 * spec does not define, errs on the side of notifying. */
 		needed = flags != VRING_PACKED_EVENT_FLAG_DISABLE;
 	}
-	if (!needed && pk->num_added)
+	if (needed)
+		pk->since_kick = 0;
+	else if (pk->num_added)
 		vq->stats.kicks_suppressed++;
 	pk->num_added = 0;
 	return needed;

@@ -58,6 +58,7 @@ struct vring_split {
 	uint16_t avail_flags_shadow; /* our copy of avail->flags */
 	uint16_t last_used_idx;	     /* next used entry to consume */
 	uint16_t num_added;	     /* added since the last kick_prepare */
+	uint16_t since_kick;	     /* added since the last kick wanted, at most num */
 };
 
 /* ring_common.c frees and casts the ring through its first member. */
@@ -117,6 +118,7 @@ static void vs_install(struct vring_common *c)
 	vs->avail_flags_shadow = 0;
 	vs->last_used_idx = 0;
 	vs->num_added = 0;
+	vs->since_kick = 0;
 }
 
 /* Returns a chain's descriptors to the free list, walking our own copy. */
@@ -278,6 +280,8 @@ int vring_split_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsigne
 	__atomic_store_n(&vs->vring.avail->idx, vs->avail_idx_shadow, __ATOMIC_RELEASE);
 	vq->stats.added++;
 
+	if (vs->since_kick < num)
+		vs->since_kick++;
 	/* kick_prepare measures "added since the last kick" in 16 bits;
 	 * kick before that could wrap. */
 	if (++vs->num_added == UINT16_MAX)
@@ -298,10 +302,26 @@ bool vring_split_kick_prepare(struct virtqueue *vq)
 	 * barrier both could see stale values and the kick is lost. */
 	virtio_mb();
 	vs->num_added = 0;
-	if (vs->c.event)
-		needed = vring_need_event(dev_read16(vring_avail_event(&vs->vring)), new_idx, old);
-	else
+	if (vs->c.event) {
+		/*
+		 * The window starts where we last kicked, not where we last
+		 * looked (Linux uses `old`): an avail_event read stale, before
+		 * the device's new wish landed, would otherwise be final. The
+		 * device parks avail_event at an index we already passed and
+		 * waits, and every later window starts past it, so no kick
+		 * ever comes. QEMU 7.2's TCG drops a single vCPU's fences,
+		 * which makes that read happen (tx stalled under iperf). Now
+		 * the next kick_prepare, even with nothing added, sees the
+		 * wish and kicks. A wish older than the ring is no wish: the
+		 * device has consumed past it, hence the cap at num.
+		 */
+		needed = vring_need_event(dev_read16(vring_avail_event(&vs->vring)), new_idx,
+					  (uint16_t)(new_idx - vs->since_kick));
+		if (needed)
+			vs->since_kick = 0;
+	} else {
 		needed = !(dev_read16(&vs->vring.used->flags) & VRING_USED_F_NO_NOTIFY);
+	}
 	if (!needed && old != new_idx)
 		vq->stats.kicks_suppressed++;
 	return needed;

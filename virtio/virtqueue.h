@@ -198,7 +198,11 @@ static inline int virtqueue_add_inbuf_ctx(struct virtqueue *vq, struct scatterli
  * device asked to be notified (flags or event index), with a full barrier
  * before reading its wish. Same context as add. Returns true if
  * virtqueue_notify() must follow. Split so the notify, which may trap to
- * the hypervisor, can run after dropping a lock. */
+ * the hypervisor, can run after dropping a lock. With event index the
+ * question is "did the device ask about anything published since the last
+ * kick", so calling it with nothing added is useful too: it catches a wish
+ * an earlier call read too early (a device waiting for a kick that never
+ * came), which is why drivers call it again from their poll loops. */
 static inline bool virtqueue_kick_prepare(struct virtqueue *vq)
 {
 	return vq->ops->kick_prepare(vq);

@@ -249,6 +249,63 @@ static void test_kick_suppression(uint64_t feat)
 	fx_fini(&f);
 }
 
+/*
+ * With event index the device asks for one kick at an index (avail_event,
+ * packed off_wrap), then re-reads the ring, and sleeps if it finds nothing.
+ * The driver publishes, then reads the wish. The two full barriers make
+ * sure one side sees the other; when the driver's does not work (QEMU
+ * 7.2's TCG drops a single vCPU's fences) both read stale values: the
+ * driver the wish before it landed, the device the index before ours. The
+ * device then waits at an index we passed without kicking. A kick_prepare
+ * that only looks at what was added since the previous one never kicks
+ * again (the next window starts past the wish) and the queue stalls for
+ * good; the transmit queue did, under iperf. Here the device's re-read is
+ * made to miss on purpose.
+ */
+static void test_stale_kick_wish(uint64_t feat)
+{
+	struct fixture f;
+	struct sim_req r;
+	struct scatterlist sg;
+	char b[4];
+	int tok[4];
+
+	fx_init(&f, 8, feat);
+	sg_init_one(&sg, b, 4);
+	virtqueue_add_outbuf(f.vq, &sg, 1, &tok[0]);
+	virtqueue_kick(f.vq);
+	/* Busy: the device does not want kicks while it works. */
+	sim_want_kicks(&f.dev, false);
+	CHECK(sim_pop(&f.dev, &r) == 0, "[%s] device pops the first buffer", fx_name(feat));
+	sim_push(&f.dev, r.head, 0);
+	/* We publish the second buffer and read the old wish: no kick. */
+	virtqueue_add_outbuf(f.vq, &sg, 1, &tok[1]);
+	CHECK(!virtqueue_kick_prepare(f.vq), "[%s] device still busy: no kick", fx_name(feat));
+	/* The device, done, asks for a kick at its position (the second
+	 * buffer's) and re-reads the ring: stale, it sees nothing and
+	 * sleeps (the return value is what a correct re-read would find). */
+	CHECK(sim_want_kicks(&f.dev, true), "[%s] (a fenced re-read would find the buffer)",
+	      fx_name(feat));
+	/* The poll loop asks again with nothing added: the wish is for a
+	 * buffer we published and never kicked about. */
+	CHECK(virtqueue_kick_prepare(f.vq), "[%s] nothing added: kick for the missed wish",
+	      fx_name(feat));
+	CHECK(!virtqueue_kick_prepare(f.vq), "[%s] once", fx_name(feat));
+
+	/* The same through a later add: its window starts where we last
+	 * kicked, so it covers the wish read stale before. */
+	while (sim_pop(&f.dev, &r) == 0)
+		sim_push(&f.dev, r.head, 0);
+	sim_want_kicks(&f.dev, false);
+	virtqueue_add_outbuf(f.vq, &sg, 1, &tok[2]);
+	CHECK(!virtqueue_kick_prepare(f.vq), "[%s] busy again: no kick", fx_name(feat));
+	sim_want_kicks(&f.dev, true);
+	virtqueue_add_outbuf(f.vq, &sg, 1, &tok[3]);
+	CHECK(virtqueue_kick_prepare(f.vq), "[%s] next add kicks for the missed wish",
+	      fx_name(feat));
+	fx_fini(&f);
+}
+
 static void push_one(struct fixture *f)
 {
 	struct sim_req r;
@@ -990,6 +1047,8 @@ int main(int argc, char **argv)
 		test_add_sgs_chains(feat);
 		test_ring_full(feat);
 		test_kick_suppression(feat);
+		if (feat & F_EVENT)
+			test_stale_kick_wish(feat);
 		test_interrupt_suppression(feat);
 		test_out_of_order(feat);
 		test_wrap(feat);
