@@ -64,8 +64,9 @@ $(LWIP_LIB): $(LWIP_OBJS)
 .PHONY: lwip
 lwip: $(LWIP_LIB)
 
-# bench-net: host iperf (v2) against the guest's lwiperf through hostfwd,
-# both directions, and UDP packets/s guest to host (test/qemu/bench_net.py).
+# bench-net: host iperf (v2) against the guest's lwiperf through hostfwd
+# (host to guest), the guest's `iperf -c` against a host `iperf -s` (guest
+# to host), and UDP packets/s guest to host (test/qemu/bench_net.py).
 BENCH_TARGETS += bench-net
 
 .PHONY: bench-net

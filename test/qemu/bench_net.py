@@ -1,12 +1,15 @@
-"""make bench-net: host iperf (version 2) against the guest's lwiperf
-(port 5001) through QEMU user networking hostfwd, both directions, and
-UDP packets/s from the guest to a host socket. TCG, figures only.
+"""make bench-net: TCP throughput host -> guest (host iperf 2 client
+against the guest's lwiperf on port 5001, through QEMU user networking
+hostfwd) and guest -> host (the guest's `iperf -c` against a host `iperf
+-s`, reached as 10.0.2.2), and UDP packets/s from the guest to a host
+socket. TCG, figures only.
 
 Only 127.0.0.1 is ever contacted."""
 
 import argparse
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -16,24 +19,18 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from qemu import Qemu  # noqa: E402
-from net_helpers import free_port, shell, user_netdev, wait_address  # noqa: E402
+from net_helpers import free_port, shell, user_netdev, wait_address, wait_listening  # noqa: E402
 
 SECONDS = 5
 
 
-LISTEN_PORT = 5001  # where the iperf client listens for lwiperf's -r leg
-
-
 def iperf_legs(text):
-    """iperf 2's client output as {(local_port, peer_port): "N Mbit/s"}.
+    """iperf 2's output as {(local_port, peer_port): "N Mbit/s"}.
 
     Each leg has its own id: a `[ id] local A port P connected with B port
-    Q` line, then its `[ id] 0.0000-5.0 sec ... N Mbits/sec` result (the
-    server side marks reverse legs `[ *id]`). With -r the client prints two:
-    its own connection to the server's port (host -> guest), then the one
-    it accepted on its -L port (guest -> host). Their order on the screen
-    is not a contract, and a missing second leg would leave the first one's
-    line last, so legs are told apart by their ports, never by position."""
+    Q` line, then its `[ id] 0.0000-5.0 sec ... N Mbits/sec` result (a
+    server marks reverse legs `[ *id]`). Legs are told apart by their
+    ports, never by their position on the screen."""
     ports, rates = {}, {}
     for lid, lport, pport in re.findall(
             r"^\[\s*\*?(\d+)\] local \S+ port (\d+) connected with \S+ port (\d+)", text,
@@ -45,27 +42,49 @@ def iperf_legs(text):
     return {ports[lid]: rate for lid, rate in rates.items() if lid in ports}
 
 
-def iperf(port, reverse):
-    # Host to guest: the client's connection to the hostfwd port.
-    # Guest to host: iperf's tradeoff mode (-r): after the host->guest run,
-    # lwiperf connects back to the client's address (10.0.2.2 as the guest
-    # sees it, which slirp maps to the host's 127.0.0.1) on LISTEN_PORT,
-    # where the iperf client listens; that leg is the one whose local port
-    # is LISTEN_PORT.
+def last_line(text):
+    return text.strip().splitlines()[-1] if text.strip() else "no output"
+
+
+def host_to_guest(port):
+    """Host iperf client -> lwiperf (guest port 5001) through hostfwd."""
     args = ["iperf", "-c", "127.0.0.1", "-p", str(port), "-t", str(SECONDS), "-f", "m"]
-    if reverse:
-        args += ["-r", "-L", str(LISTEN_PORT)]
     r = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       timeout=SECONDS * 2 + 30)
-    legs = iperf_legs(r.stdout)
-    if reverse:
-        want = [rate for (lport, _), rate in legs.items() if lport == LISTEN_PORT]
-    else:
-        want = [rate for (_, pport), rate in legs.items() if pport == port]
+                       timeout=SECONDS + 30)
+    want = [rate for (_, pport), rate in iperf_legs(r.stdout).items() if pport == port]
     if len(want) == 1:
         return want[0]
-    last = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else "no output"
-    return f"n/a ({len(want)} matching legs; {last})"
+    return f"n/a ({len(want)} matching legs; {last_line(r.stdout)})"
+
+
+def guest_to_host(vm):
+    """The guest's `iperf -c` (net/iperf_client.c) -> a host `iperf -s`
+    on 127.0.0.1, which the guest reaches as 10.0.2.2 (slirp's alias for
+    the host's loopback). The figure is the host server's own report.
+
+    Not `iperf -c ... -r` against lwiperf: lwiperf 2.1.3 aborts an iperf
+    2.1 client's stream when it asks for the reverse leg (it expects iperf
+    2.0's header layout), so the reverse connection rarely happened; see
+    net/iperf_client.c."""
+    port = free_port()
+    srv = subprocess.Popen(["iperf", "-s", "-B", "127.0.0.1", "-p", str(port), "-f", "m"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_listening(port)
+        guest = shell(vm, f"iperf -c 10.0.2.2 -p {port} -t {SECONDS}", timeout=SECONDS + 60)
+    finally:
+        time.sleep(0.5)
+        srv.send_signal(signal.SIGINT)  # iperf 2 prints what it has, then exits
+        try:
+            out = srv.communicate(timeout=15)[0]
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            out = srv.communicate()[0]
+    m = re.search(r"iperf: (\d+) bytes .* (\d+) kbit/s", guest)
+    want = [rate for (lport, _), rate in iperf_legs(out).items() if lport == port]
+    if m and len(want) == 1:
+        return want[0]
+    return f"n/a (guest: {last_line(guest)}; host: {last_line(out)})"
 
 
 def udp_pps(vm, count=20000, size=64):
@@ -109,8 +128,8 @@ def main():
         vm.start()
         try:
             wait_address(vm)
-            up = iperf(port, False)
-            down = iperf(port, True)
+            up = host_to_guest(port)
+            down = guest_to_host(vm)
             pps, got, sent = udp_pps(vm)
         finally:
             vm.close()

@@ -44,6 +44,22 @@ def wait_address(vm, addr=None, timeout=30):
     return m.group(1)
 
 
+def wait_listening(port, timeout=10):
+    """Wait until a TCP socket listens on 127.0.0.1:port (a host iperf -s
+    that is still starting), without connecting: a probe connection would
+    be one more leg in the server's report."""
+    want = f"0100007F:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with open("/proc/net/tcp") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[1] == want and fields[3] == "0A":  # TCP_LISTEN
+                    return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
 def user_netdev(hostfwd=(), netid="n0", extra=""):
     fwd = "".join(f",hostfwd={proto}:127.0.0.1:{hp}-:{gp}" for proto, hp, gp in hostfwd)
     return ["-netdev", f"user,id={netid}{fwd}{extra}"]

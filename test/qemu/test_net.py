@@ -7,7 +7,9 @@ Every host socket is on 127.0.0.1."""
 
 import os
 import re
+import signal
 import socket
+import subprocess
 import time
 
 import pytest
@@ -15,7 +17,7 @@ import pytest
 from qemu import KERNEL, STATUS_PASS
 from net_helpers import (MIB, PROMPT, UdpEchoPeer, arp_reply, counters, free_port,
                          http_get, icmp_echo, mac_bytes, qmp, shell, tcp_echo_check,
-                         udp_echo_check, user_netdev, wait_address)
+                         udp_echo_check, user_netdev, wait_address, wait_listening)
 
 
 def user_vm(qemu, device="virtio-net-pci,netdev=n0", machine="q35", append="", extra=(),
@@ -65,6 +67,40 @@ def test_net_user_services(qemu):
     out = shell(vm, "netstat")
     assert "tcp echo 1 connections 8388608 bytes" in out, out
     assert "TCP" in out and "xmit" in out, out
+
+
+def test_net_iperf_client_to_host(qemu):
+    """The guest's `iperf -c` (net/iperf_client.c) against a host `iperf
+    -s` on 127.0.0.1, reached as 10.0.2.2: the command reports what the
+    host acknowledged, and the host server's own report counts the same
+    bytes (its KBytes are rounded). No speed is asserted."""
+    vm, _ = user_vm(qemu)
+    port = free_port()
+    srv = subprocess.Popen(["iperf", "-s", "-B", "127.0.0.1", "-p", str(port), "-f", "k"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_listening(port)
+        out = shell(vm, f"iperf -c 10.0.2.2 -p {port} -t 1", timeout=60)
+    finally:
+        time.sleep(0.5)
+        srv.send_signal(signal.SIGINT)  # iperf 2 prints its report, then exits
+        try:
+            host = srv.communicate(timeout=15)[0]
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            host = srv.communicate()[0]
+    m = re.search(r"iperf: (\d+) bytes to 10\.0\.2\.2 port (\d+) in (\d+) ms", out)
+    assert m, out
+    sent = int(m.group(1))
+    assert int(m.group(2)) == port and sent > 24, out  # more than the header
+    kbytes = [int(k) for k in re.findall(r"^\[\s*\d+\]\s+[\d.]+-\s*[\d.]+ sec\s+(\d+) KBytes",
+                                         host, re.M)]
+    assert len(kbytes) == 1, host
+    assert abs(kbytes[0] * 1024 - sent) <= 1024, (out, host)
+    closed = free_port()  # nothing listens there: the command must say so and fail
+    out = shell(vm, f"iperf -c 10.0.2.2 -p {closed} -t 1")
+    assert f"no connection to 10.0.2.2 port {closed}: refused" in out, out
+    assert "failed (status 1)" in out, out
 
 
 VARIANTS = [
