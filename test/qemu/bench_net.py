@@ -121,7 +121,9 @@ def main():
     for label, dev in (("virtio-net-pci (modern, MSI-X, mrg_rxbuf, event_idx)",
                         "virtio-net-pci,netdev=n0"),
                        ("virtio-net-pci mrg_rxbuf=off,event_idx=off",
-                        "virtio-net-pci,netdev=n0,mrg_rxbuf=off,event_idx=off")):
+                        "virtio-net-pci,netdev=n0,mrg_rxbuf=off,event_idx=off"),
+                       ("virtio-net-pci packed=on (modern, packed ring)",
+                        "virtio-net-pci,netdev=n0,disable-legacy=on,packed=on")):
         port = free_port()
         vm = Qemu(machine="q35", kernel=a.kernel, append="",
                   devices=user_netdev([("tcp", port, 5001)]) + ["-device", dev], timeout=180)
