@@ -75,11 +75,6 @@ struct netdev *netdev_first(void)
 	return devices;
 }
 
-unsigned netdev_count(void)
-{
-	return ndevices;
-}
-
 bool netdev_poll(void)
 {
 	bool busy = false;

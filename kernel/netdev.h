@@ -129,7 +129,6 @@ int netdev_register(struct netdev *dev);
 void netdev_unregister(struct netdev *dev);
 void netdev_set_stack(const struct netdev_stack *stack);
 struct netdev *netdev_first(void);
-unsigned netdev_count(void);
 const char *netdev_drop_name(enum netdev_drop why);
 
 /* Thread context: run every device's poll and the stack's timers. Returns

@@ -16,7 +16,6 @@
 
 /* The netif of a device, or the default netif for dev == NULL. */
 struct netif *net_netif(struct netdev *dev);
-struct netdev *net_netdev(struct netif *nif);
 /* True once the default netif has an IPv4 address. */
 bool net_has_address(void);
 /* Waits (polling) for an address; true if one came within timeout_ms. */

@@ -289,11 +289,6 @@ struct netif *net_netif(struct netdev *dev)
 	return dev->stack_priv ? &((struct glue *)dev->stack_priv)->nif : NULL;
 }
 
-struct netdev *net_netdev(struct netif *nif)
-{
-	return nif ? ((struct glue *)nif->state)->dev : NULL;
-}
-
 bool net_has_address(void)
 {
 	return netif_default && !ip4_addr_isany_val(*netif_ip4_addr(netif_default));
