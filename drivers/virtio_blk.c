@@ -24,7 +24,6 @@
 #include "drivers/virtio_blk_split.h"
 #include "kernel/blkdev.h"
 #include "kernel/dma.h"
-#include "kernel/init.h"
 #include "kernel/irq.h"
 #include "kernel/log.h"
 #include "virtio/virtio.h"
@@ -721,11 +720,4 @@ static struct virtio_driver vblk_driver = {
 	.config_changed = vblk_config_changed,
 };
 
-static void virtio_blk_init(void)
-{
-	int err = register_virtio_driver(&vblk_driver);
-
-	if (err)
-		pr_err("virtio-blk: driver registration failed (%d)\n", err);
-}
-INITCALL(virtio_blk_init);
+VIRTIO_DRIVER_INITCALL(vblk_driver);

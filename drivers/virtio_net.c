@@ -39,7 +39,6 @@
 
 #include "drivers/virtio_net_rx.h"
 #include "kernel/dma.h"
-#include "kernel/init.h"
 #include "kernel/irq.h"
 #include "kernel/log.h"
 #include "kernel/netdev.h"
@@ -865,11 +864,4 @@ static struct virtio_driver vnet_driver = {
 	.config_changed = vnet_config_changed,
 };
 
-static void virtio_net_init(void)
-{
-	int err = register_virtio_driver(&vnet_driver);
-
-	if (err)
-		pr_err("virtio-net: driver registration failed (%d)\n", err);
-}
-INITCALL(virtio_net_init);
+VIRTIO_DRIVER_INITCALL(vnet_driver);

@@ -23,7 +23,6 @@
 
 #include "drivers/rng.h"
 #include "kernel/dma.h"
-#include "kernel/init.h"
 #include "kernel/irq.h"
 #include "kernel/log.h"
 #include "kernel/shell.h"
@@ -214,11 +213,7 @@ static struct virtio_driver virtio_rng_driver = {
 	.remove = rng_remove,
 };
 
-static void virtio_rng_init(void)
-{
-	register_virtio_driver(&virtio_rng_driver);
-}
-INITCALL(virtio_rng_init);
+VIRTIO_DRIVER_INITCALL(virtio_rng_driver);
 
 /* ---- Shell: `rng N` --------------------------------------------------- */
 

@@ -235,11 +235,16 @@ static void try_bind(struct virtio_device *vdev, struct virtio_driver *drv)
 
 int register_virtio_driver(struct virtio_driver *drv)
 {
-	for (struct virtio_driver *d = drivers; d; d = d->next)
-		if (d == drv)
+	for (struct virtio_driver *d = drivers; d; d = d->next) {
+		if (d == drv) {
+			pr_err("virtio: driver %s is already registered\n", drv->name);
 			return -EBUSY;
-	if (!drv->probe)
+		}
+	}
+	if (!drv->probe) {
+		pr_err("virtio: driver %s has no probe function\n", drv->name);
 		return -EINVAL;
+	}
 	drv->next = drivers;
 	drivers = drv;
 	for (struct virtio_device *vdev = devices; vdev; vdev = vdev->next)

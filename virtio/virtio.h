@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kernel/init.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtqueue.h"
 
@@ -117,6 +118,16 @@ int register_virtio_driver(struct virtio_driver *drv);
 void unregister_virtio_driver(struct virtio_driver *drv);
 int register_virtio_device(struct virtio_device *vdev);
 void unregister_virtio_device(struct virtio_device *vdev);
+
+/* The one line a driver file needs to be registered at boot (an INITCALL),
+ * like Linux's module_virtio_driver(). Errors are reported by
+ * register_virtio_driver() itself. */
+#define VIRTIO_DRIVER_INITCALL(drv)                                                                \
+	static void drv##_register(void)                                                           \
+	{                                                                                          \
+		register_virtio_driver(&drv);                                                      \
+	}                                                                                          \
+	INITCALL(drv##_register)
 
 static inline bool virtio_has_feature(const struct virtio_device *vdev, unsigned fbit)
 {
