@@ -38,7 +38,8 @@ def shell(vm, cmd, timeout=60):
 
 def wait_address(vm, addr=None, timeout=30):
     """Wait for eth0's address line (DHCP or static)."""
-    m = vm.expect(r"eth0: address (\d+\.\d+\.\d+\.\d+)/(\d+)", timeout=timeout)
+    # Up to the space after the prefix length: pexpect must not match "/2" of "/24".
+    m = vm.expect(r"eth0: address (\d+\.\d+\.\d+\.\d+)/(\d+) ", timeout=timeout)
     if addr:
         assert m.group(1) == addr, vm.log
     return m.group(1)
