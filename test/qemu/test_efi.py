@@ -36,7 +36,7 @@ EFI_IMG = os.path.join(BUILD, "virtio-os-efi.img")
 LOADER_MAP = re.compile(r"^efi: memory map: (\d+) regions, usable (\d+) KiB", re.M)
 KERNEL_MAP_COUNT = re.compile(r"^ok \d+ - memory map has (\d+) entries", re.M)
 KERNEL_MAP_USABLE = re.compile(r"^ok \d+ - usable RAM above 1 MiB: \d+ KiB \(of (\d+) KiB\)", re.M)
-BANNER = r"(?m)^virtio-os \S+, booted via (\w+)\r?\n"  # to the end of line: no half word
+BANNER = r"(?m)^virtio-os \S+, booted via (\w+)[\r\n]"  # to the end of line: no half word
 # OVMF's boot manager after a boot option returned an error: the message of
 # BdsDxe, then the next option (the built-in UEFI shell).
 # The status must be followed by an end of line (EDK II writes "\n\r" or
