@@ -14,7 +14,11 @@
 #include <stdint.h>
 
 /* Zeroed, physically contiguous, aligned to `align` (a power of two, at
- * most the page size for sizes under a page). NULL when out of memory. */
+ * most the page size for sizes under a page). NULL when out of memory.
+ * Sizes under a page come from newlib's heap, whose lock turns interrupts
+ * off, so they may be allocated in any context; a page or more comes from
+ * the page allocator, which has no lock: thread context only. (Every driver
+ * adds buffers to its queues from thread context today.) */
 void *dma_alloc(size_t size, size_t align);
 void dma_free(void *p, size_t size);
 

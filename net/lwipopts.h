@@ -8,11 +8,11 @@
  * Memory: lwIP's own heap (MEM_SIZE, a static array) and its fixed-size
  * pools, not newlib's malloc. Reasons: bounded memory that a flood cannot
  * grow (a full pool drops a frame and counts it, it never starves the rest
- * of the kernel); no sharing with newlib's malloc, which has no lock and is
- * also reached from interrupt context (indirect descriptor tables through
- * dma_alloc); and the pools are .bss, identity mapped like all kernel
- * memory, so pbufs can be handed to the device for transmit without a
- * copy. `netstat` shows each pool's use and failures.
+ * of the kernel); no contention with the rest of the kernel for newlib's heap
+ * (whose lock turns interrupts off, kernel/newlib_glue.c); and the pools
+ * are .bss, identity mapped like all kernel memory, so pbufs can be handed
+ * to the device for transmit without a copy. `netstat` shows each pool's
+ * use and failures.
  *
  * No floating point anywhere (the kernel is -mgeneral-regs-only): lwIP's
  * core and lwiperf use integers only.
