@@ -39,6 +39,7 @@
 
 #include "drivers/virtio_net_rx.h"
 #include "kernel/dma.h"
+#include "kernel/flow_hash.h"
 #include "kernel/irq.h"
 #include "kernel/log.h"
 #include "kernel/netdev.h"
@@ -369,26 +370,6 @@ static bool tx_poll(struct virtnet *vn, struct vnet_txq *tq)
 	}
 }
 
-/* Picks the transmit queue by flow, so one TCP connection stays on one
- * queue (no reordering) while several spread over the pairs: a hash of
- * the IPv4 addresses and ports when the frame is IPv4. */
-static unsigned tx_pick(struct virtnet *vn, const struct netdev_seg *segs, unsigned nsegs)
-{
-	const uint8_t *f = segs[0].data;
-	uint32_t h = 0;
-
-	if (vn->pairs <= 1 || segs[0].len < ETH_HLEN + 24 || f[12] != 0x08 || f[13] != 0)
-		return 0;
-	unsigned ihl = (f[ETH_HLEN] & 0xf) * 4u;
-	unsigned n = segs[0].len >= ETH_HLEN + ihl + 4 ? 12 : 8;
-	for (unsigned i = 0; i < n; i++) {
-		unsigned off = i < 8 ? ETH_HLEN + 12 + i : ETH_HLEN + ihl + (i - 8);
-		h = (h ^ f[off]) * 16777619u;
-	}
-	(void)nsegs;
-	return (h ^ (h >> 16)) % vn->pairs;
-}
-
 static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned nsegs, void *token)
 {
 	struct virtnet *vn = to_vn(nd);
@@ -408,7 +389,7 @@ static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned 
 		nd->stats.drops[NETDEV_DROP_LINK_DOWN]++;
 		return -ENETDOWN;
 	}
-	tq = &vn->tx[tx_pick(vn, segs, nsegs)];
+	tq = &vn->tx[flow_pick_queue(segs[0].data, segs[0].len, vn->pairs)];
 	if (!tq->free)
 		tx_reclaim(vn, tq);
 
