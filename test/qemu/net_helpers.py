@@ -180,7 +180,8 @@ def counters(ifconfig_out):
     c = {}
     m = re.search(r"rx packets (\d+) bytes (\d+), tx packets (\d+) bytes (\d+)", ifconfig_out)
     if m:
-        c.update(rx_packets=int(m.group(1)), tx_packets=int(m.group(3)))
+        c.update(rx_packets=int(m.group(1)), rx_bytes=int(m.group(2)),
+                 tx_packets=int(m.group(3)), tx_bytes=int(m.group(4)))
     m = re.search(r"drops:(.*)", ifconfig_out)
     if m:
         for name, val in re.findall(r"([a-z-]+) (\d+)", m.group(1)):
