@@ -136,7 +136,6 @@ struct vblk {
 	uint8_t phys_block_exp, alignment_offset;
 	uint16_t min_io_size;
 	uint32_t opt_io_size;
-	uint8_t writeback;
 	uint64_t unwritten, io_errors, unsupported;
 };
 
@@ -384,9 +383,9 @@ static void vblk_print_stats(struct blkdev *dev)
 		dev->name, vb->vdev->index, vb->vdev->config->bus_name(vb->vdev), vb->lim.seg_max,
 		vb->seg_max_dev, vb->lim.size_max, vb->size_max_dev, vb->lim.max_bytes);
 	pr_info("  topology: physical block exp %u, alignment offset %u, min io %u, opt io %u; "
-		"writeback %u\n",
+		"cache %s\n",
 		vb->phys_block_exp, vb->alignment_offset, vb->min_io_size, vb->opt_io_size,
-		vb->writeback);
+		blk_cache_mode_name(dev->cache));
 	pr_info("  discard: max %u sectors, alignment %u; write-zeroes: max %u sectors, may "
 		"unmap %u\n",
 		vb->max_discard_sectors, vb->discard_align, vb->max_wz_sectors, vb->wz_may_unmap);
@@ -411,10 +410,41 @@ static void vblk_print_stats(struct blkdev *dev)
 		(unsigned long long)vb->unwritten);
 }
 
+/* 5.2.5: with CONFIG_WCE the `writeback` field says the mode; without
+ * it, a device that offers FLUSH has a write-back cache and one that does
+ * not is write-through. */
+static enum blk_cache_mode read_cache_mode(struct virtio_device *vdev)
+{
+	if (virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
+		return virtio_cread8(vdev, CFG_WRITEBACK) ? BLK_CACHE_WRITEBACK
+							  : BLK_CACHE_WRITETHROUGH;
+	return virtio_has_feature(vdev, VIRTIO_BLK_F_FLUSH) ? BLK_CACHE_WRITEBACK
+							    : BLK_CACHE_WRITETHROUGH;
+}
+
+/* 5.2.5: with CONFIG_WCE the driver picks the mode through `writeback`;
+ * the device confirms by reading back what it now does. */
+static int vblk_set_cache_mode(struct blkdev *dev, enum blk_cache_mode mode)
+{
+	struct virtio_device *vdev = to_vblk(dev)->vdev;
+
+	if (!virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
+		return -EOPNOTSUPP;
+	virtio_cwrite8(vdev, CFG_WRITEBACK, mode == BLK_CACHE_WRITEBACK);
+	dev->cache = read_cache_mode(vdev);
+	if (dev->cache != mode) {
+		pr_err("%s: asked for a %s cache, the device kept %s\n", dev->name,
+		       blk_cache_mode_name(mode), blk_cache_mode_name(dev->cache));
+		return -EIO;
+	}
+	return 0;
+}
+
 static const struct blkdev_ops vblk_ops = {
 	.issue = vblk_issue,
 	.kick = vblk_kick,
 	.print_stats = vblk_print_stats,
+	.set_cache_mode = vblk_set_cache_mode,
 };
 
 /* ---- Accessors for the self-test, benchmark, shell ---------------------- */
@@ -501,8 +531,7 @@ static void read_config(struct vblk *vb)
 		vb->min_io_size = virtio_cread16(vdev, CFG_MIN_IO_SIZE);
 		vb->opt_io_size = virtio_cread32(vdev, CFG_OPT_IO_SIZE);
 	}
-	if (virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
-		vb->writeback = virtio_cread8(vdev, CFG_WRITEBACK);
+	vb->blk.cache = read_cache_mode(vdev);
 	vb->nq = 1;
 	if (virtio_has_feature(vdev, VIRTIO_BLK_F_MQ)) {
 		unsigned n = virtio_cread16(vdev, CFG_NUM_QUEUES);
@@ -695,8 +724,7 @@ static void vblk_config_changed(struct virtio_device *vdev)
 			(unsigned long long)(cap >> 11));
 		vb->blk.capacity = cap;
 	}
-	if (virtio_has_feature(vdev, VIRTIO_BLK_F_CONFIG_WCE))
-		vb->writeback = virtio_cread8(vdev, CFG_WRITEBACK);
+	vb->blk.cache = read_cache_mode(vdev);
 }
 
 static const struct virtio_device_id vblk_ids[] = {

@@ -1,8 +1,9 @@
 /*
  * Shell commands for block devices (kernel/blkdev.h; the requests are
  * virtio 1.2 section 5.2.6 ones): `lsblk` lists them, `blk` reads, writes,
- * flushes, asks the device id, discards, zeroes, and shows counters. Every
- * failure prints the request and the error, and the shell goes on.
+ * flushes, asks the device id, discards, zeroes, sets the write cache mode
+ * and shows counters. Every failure prints the request and the error, and
+ * the shell goes on.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -91,7 +92,8 @@ static void usage(void)
 	printf("usage: blk read DEV SECTOR [COUNT]    hexdump COUNT (<= %u) sectors\n"
 	       "       blk write DEV SECTOR BYTE [COUNT] fill sectors with BYTE\n"
 	       "       blk id DEV | blk flush DEV | blk stats DEV\n"
-	       "       blk discard DEV SECTOR COUNT | blk zero DEV SECTOR COUNT\n",
+	       "       blk discard DEV SECTOR COUNT | blk zero DEV SECTOR COUNT\n"
+	       "       blk cache DEV [writeback|writethrough]  show or set the write cache\n",
 	       SHELL_MAX_SECTORS);
 }
 
@@ -123,6 +125,26 @@ static int cmd_blk(int argc, char **argv)
 	}
 	if (strcmp(op, "flush") == 0)
 		return report("flush", d, 0, 0, blk_flush(d));
+	if (strcmp(op, "cache") == 0) {
+		if (argc > 3) {
+			bool wb = strcmp(argv[3], "writeback") == 0;
+			if (!wb && strcmp(argv[3], "writethrough") != 0) {
+				printf("blk: cache mode '%s', expected writeback or writethrough\n",
+				       argv[3]);
+				return 1;
+			}
+			err = blk_set_cache_mode(d,
+						 wb ? BLK_CACHE_WRITEBACK : BLK_CACHE_WRITETHROUGH);
+			if (err) {
+				printf("blk: %s: cache mode not changed: error %d (%s)%s\n",
+				       d->name, err, blk_errname(err),
+				       err == -EOPNOTSUPP ? ", the device's mode is fixed" : "");
+				return 1;
+			}
+		}
+		printf("%s cache %s\n", d->name, blk_cache_mode_name(d->cache));
+		return 0;
+	}
 	if (strcmp(op, "stats") == 0) {
 		for (unsigned o = 0; o < BLK_OP_COUNT; o++)
 			printf("%-13s submitted %llu completed %llu errors %llu rejected %llu "
@@ -182,5 +204,5 @@ static int cmd_blk(int argc, char **argv)
 	usage();
 	return 1;
 }
-SHELL_COMMAND(blk, "blk read|write|id|flush|discard|zero|stats DEV ...",
+SHELL_COMMAND(blk, "blk read|write|id|flush|discard|zero|cache|stats DEV ...",
 	      "block device requests (blk with no arguments: usage)", cmd_blk);

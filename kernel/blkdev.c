@@ -340,6 +340,27 @@ int blk_flush(struct blkdev *dev)
 	return blk_submit_wait(dev, &req);
 }
 
+const char *blk_cache_mode_name(enum blk_cache_mode mode)
+{
+	return mode == BLK_CACHE_WRITEBACK ? "writeback" : "writethrough";
+}
+
+int blk_set_cache_mode(struct blkdev *dev, enum blk_cache_mode mode)
+{
+	if (!dev->ops->set_cache_mode)
+		return -EOPNOTSUPP;
+	if (mode == dev->cache)
+		return 0;
+	/* Write-through promises that a completed write is stable: make
+	 * the writes completed before the switch stable too. */
+	if (mode == BLK_CACHE_WRITETHROUGH && (dev->caps & BLK_CAP_FLUSH)) {
+		int err = blk_flush(dev);
+		if (err)
+			return err;
+	}
+	return dev->ops->set_cache_mode(dev, mode);
+}
+
 int blk_get_id(struct blkdev *dev, char id[BLK_ID_BYTES + 1])
 {
 	struct blk_request req = {.op = BLK_OP_GET_ID, .buf = id};

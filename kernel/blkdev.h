@@ -51,6 +51,12 @@ enum blk_op {
 #define BLK_CAP_WRITE_ZEROES (1u << 2)
 #define BLK_CAP_GET_ID	     (1u << 3)
 
+/* What a device's volatile write cache does with a completed write. */
+enum blk_cache_mode {
+	BLK_CACHE_WRITETHROUGH, /* the data is on stable storage (or no cache) */
+	BLK_CACHE_WRITEBACK,	/* the data may sit in a cache until a FLUSH */
+};
+
 /* Request flags. */
 #define BLK_REQ_UNMAP (1u << 0) /* WRITE_ZEROES: the device may deallocate */
 
@@ -101,6 +107,9 @@ struct blkdev_ops {
 	void (*kick)(struct blkdev *dev);
 	/* Extra lines for `lsblk -v` / `blk stats`. Optional. */
 	void (*print_stats)(struct blkdev *dev);
+	/* Switch the write cache mode and update dev->cache. Optional
+	 * (devices whose mode is fixed). Thread context, interrupts on. */
+	int (*set_cache_mode)(struct blkdev *dev, enum blk_cache_mode mode);
 };
 
 struct blk_op_stats {
@@ -116,7 +125,8 @@ struct blkdev {
 	uint64_t capacity;   /* sectors; may change (config change) */
 	uint32_t block_size; /* logical block size, bytes, power of 2 >= 512 */
 	bool read_only;
-	unsigned caps;	   /* BLK_CAP_* */
+	unsigned caps; /* BLK_CAP_* */
+	enum blk_cache_mode cache;
 	unsigned nqueues;  /* hardware queues, for display */
 	char features[96]; /* for lsblk: "flush discard wzeroes mq ..." */
 	const char *driver;
@@ -161,6 +171,13 @@ int blk_flush(struct blkdev *dev);
 int blk_get_id(struct blkdev *dev, char id[BLK_ID_BYTES + 1]);
 int blk_discard(struct blkdev *dev, uint64_t sector, uint32_t count);
 int blk_write_zeroes(struct blkdev *dev, uint64_t sector, uint32_t count, bool unmap);
+
+/* Changes the device's write cache mode. Going to write-through flushes
+ * first, so that everything already written is as safe as what follows.
+ * 0, -EOPNOTSUPP (the mode is fixed), or the flush's / driver's error.
+ * Thread context. */
+int blk_set_cache_mode(struct blkdev *dev, enum blk_cache_mode mode);
+const char *blk_cache_mode_name(enum blk_cache_mode mode);
 
 /* "EIO", "EROFS", ... for messages; "E?" for others. */
 const char *blk_errname(int err);

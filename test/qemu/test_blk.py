@@ -281,3 +281,43 @@ def test_blk_capacity_change(qemu, tmp_path):
     assert vm.wait() == STATUS_HALT
     data = open(img, "rb").read()
     assert len(data) == 6 * MIB and data[-512:] == b"\x77" * 512
+
+
+def test_blk_write_cache_mode(qemu, tmp_path):
+    """CONFIG_WCE (5.2.5): `blk cache` switches the device between
+    write-back and write-through, and QEMU's own view of the drive (QMP
+    query-block) follows; going to write-through flushes first. A device
+    without CONFIG_WCE refuses with a clear error and keeps its mode."""
+    a, b = str(tmp_path / "wce.img"), str(tmp_path / "fixed.img")
+    make_image(a, 2048)
+    make_image(b, 2048)
+    sock = str(tmp_path / "qmp.sock")
+    vm = qemu(machine="q35", kernel=KERNEL, append="",
+              devices=disk(a, "d0") + disk(b, "d1", extra=",config-wce=off")
+              + ["-qmp", f"unix:{sock},server=on,wait=off"], timeout=60)
+    vm.expect_exact(PROMPT)
+
+    def host_writeback(drive):
+        reply = qmp(sock, {"execute": "query-block"})[0]["return"]
+        return next(d for d in reply if d["device"] == drive)["inserted"]["cache"]["writeback"]
+
+    assert "vda cache writeback" in shell_run(vm, "blk cache vda")
+    assert host_writeback("d0") is True
+    out = shell_run(vm, "blk cache vda writethrough")
+    assert "vda cache writethrough" in out, out
+    assert host_writeback("d0") is False
+    out = shell_run(vm, "blk stats vda")
+    assert re.search(r"^flush\s+submitted 1 completed 1 errors 0", out, re.M), out
+    assert "cache writethrough" in shell_run(vm, "lsblk -v")
+    out = shell_run(vm, "blk cache vda writeback")
+    assert "vda cache writeback" in out, out
+    assert host_writeback("d0") is True
+
+    out = shell_run(vm, "blk cache vda sometimes")
+    assert "cache mode 'sometimes', expected writeback or writethrough" in out, out
+    out = shell_run(vm, "blk cache vdb writethrough")
+    assert "vdb: cache mode not changed: error -95 (EOPNOTSUPP), the device's mode is fixed" in out
+    assert "vdb cache writeback" in shell_run(vm, "blk cache vdb")
+    assert host_writeback("d1") is True
+    out = shell_run(vm, "blk write vda 5 0x5a")  # and the disk still works
+    assert "blk: write vda sector 5 count 1: ok" in out, out
