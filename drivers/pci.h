@@ -42,6 +42,7 @@
 #define PCI_COMMAND_MEMORY	 (1u << 1)
 #define PCI_COMMAND_MASTER	 (1u << 2)
 #define PCI_COMMAND_INTX_DISABLE (1u << 10)
+#define PCI_STATUS_INTERRUPT	 (1u << 3) /* the function asserts INTx */
 #define PCI_STATUS_CAP_LIST	 (1u << 4)
 #define PCI_HEADER_MULTIFUNCTION 0x80
 #define PCI_HEADER_TYPE_MASK	 0x7f
@@ -51,6 +52,22 @@
 #define PCI_CAP_ID_VENDOR 0x09
 #define PCI_CAP_ID_EXP	  0x10
 #define PCI_CAP_ID_MSIX	  0x11
+
+/* MSI capability layout (PCI 3.0 6.8.1): Message Control's read-only bits
+ * 7 (64-bit address capable) and 8 (per-vector masking capable) decide
+ * where the data and the mask bits are. */
+#define PCI_MSI_CTRL	     2
+#define PCI_MSI_CTRL_ENABLE  (1u << 0)
+#define PCI_MSI_CTRL_MMC     (7u << 1) /* multiple message capable */
+#define PCI_MSI_CTRL_MME     (7u << 4) /* multiple message enable */
+#define PCI_MSI_CTRL_64BIT   (1u << 7)
+#define PCI_MSI_CTRL_MASKBIT (1u << 8)
+#define PCI_MSI_ADDR_LO	     4
+#define PCI_MSI_ADDR_HI	     8 /* 64-bit capable functions only */
+#define PCI_MSI_DATA_32	     8 /* 16 bits */
+#define PCI_MSI_MASK_32	     12
+#define PCI_MSI_DATA_64	     12
+#define PCI_MSI_MASK_64	     16
 
 enum pci_bar_type {
 	PCI_BAR_NONE = 0, /* not implemented (reads back 0) */
@@ -92,6 +109,9 @@ struct pci_dev {
 	volatile uint8_t *msix_table; /* mapped while MSI-X is in use */
 	bool msix_enabled, msi_enabled;
 	int msi_vector; /* the CPU vector MSI delivers, when enabled */
+	/* The command register's INTx Disable bit before MSI or MSI-X turned
+	 * it on, put back when they are turned off. */
+	bool intx_disable_saved;
 	struct pci_driver *driver;
 	const char *driver_note; /* what the driver says about the binding */
 	struct pci_dev *next;	 /* in scan order */
@@ -144,15 +164,22 @@ const char *pci_name(const struct pci_dev *pdev, char *buf);
 /* ---- pci_msi.c ---- */
 #define PCI_MSIX_MAX_VECTORS 64
 /* Enables MSI-X with every table entry masked; the function no longer
- * uses INTx. 0 or a negative errno (-ENODEV without the capability). */
+ * uses INTx. 0 or a negative errno (-ENODEV without the capability,
+ * -EBUSY while MSI is on). pci_msix_disable() puts INTx Disable back. */
 int pci_msix_enable(struct pci_dev *pdev);
 void pci_msix_disable(struct pci_dev *pdev);
 /* Points table entry `entry` at CPU `vector` (from request_msi_vector) and
  * unmasks it. 0 or -EINVAL for an entry past the table. */
 int pci_msix_set_vector(struct pci_dev *pdev, unsigned entry, int vector);
 void pci_msix_mask(struct pci_dev *pdev, unsigned entry, bool masked);
-/* Enables MSI with one message delivered as CPU `vector`. */
+/* Enables MSI with one message (Multiple Message Enable = 0) delivered as
+ * CPU `vector`, turns on bus mastering (the message is a memory write) and
+ * INTx Disable. 0, -ENODEV without the capability, -EBUSY while MSI-X is
+ * on, -EINVAL for a vector outside 0x20-0xff or an address the function
+ * cannot hold, -EIO if the enable bit does not stick. */
 int pci_msi_enable(struct pci_dev *pdev, int vector);
+/* Turns MSI off (masking the message where the function can) and puts the
+ * INTx Disable bit back as it was before pci_msi_enable(). */
 void pci_msi_disable(struct pci_dev *pdev);
 
 #endif

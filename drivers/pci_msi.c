@@ -4,12 +4,22 @@
  * which on x86 is the local APIC's message window (Intel SDM vol. 3
  * 11.11); kernel/irq.h gives both for a vector it allocated.
  *
- *  - MSI (6.8.1): the address and data live in the capability itself;
- *    one message here (virtio does not use MSI; other devices may).
+ *  - MSI (6.8.1): the address and data live in the capability itself,
+ *    whose layout depends on two read-only Message Control bits: bit 7
+ *    (64-bit address capable) adds an upper address dword, moving the data
+ *    from 0x08 to 0x0c; bit 8 (per-vector masking) adds a mask and a
+ *    pending dword after the data (at 0x0c/0x10 or 0x10/0x14). One message
+ *    here: Multiple Message Enable stays 0. drivers/pci_edu.c is the user
+ *    that proves it (virtio uses MSI-X).
  *  - MSI-X (6.8.2): a table in a memory BAR with one 16-byte entry per
  *    vector (address low, address high, data, vector control whose bit 0
  *    masks it) and a pending-bit array. Each entry is masked until it has
  *    been programmed, so the device can never write a half-set address.
+ *
+ * Either way the message is a memory write the function issues, so Bus
+ * Master must be on; INTx Disable (command register bit 10) is set while
+ * either is on and put back as it was afterwards. A function never has
+ * both on at once (6.8.2: "MSI and MSI-X ... mutually exclusive").
  */
 #include <errno.h>
 
@@ -31,14 +41,27 @@
 #define MSIX_ENTRY_CTRL	    12
 #define MSIX_ENTRY_MASKED   1u
 
-/* MSI capability layout. */
-#define MSI_CTRL	  2
-#define MSI_CTRL_ENABLE	  (1u << 0)
-#define MSI_CTRL_MME_MASK (7u << 4) /* multiple message enable */
-#define MSI_CTRL_64BIT	  (1u << 7)
-#define MSI_CTRL_MASKBIT  (1u << 8)
-#define MSI_ADDR_LO	  4
-#define MSI_ADDR_HI	  8 /* 64-bit capable functions only */
+/* INTx Disable on, remembering how it was; MSI or MSI-X is being enabled
+ * and neither was on. */
+static void intx_disable(struct pci_dev *pdev)
+{
+	uint16_t cmd = pci_read16(pdev, PCI_COMMAND);
+
+	pdev->intx_disable_saved = (cmd & PCI_COMMAND_INTX_DISABLE) != 0;
+	if (!(cmd & PCI_COMMAND_INTX_DISABLE))
+		pci_write16(pdev, PCI_COMMAND, cmd | PCI_COMMAND_INTX_DISABLE);
+}
+
+/* Put INTx Disable back as intx_disable() found it. */
+static void intx_restore(struct pci_dev *pdev)
+{
+	uint16_t cmd = pci_read16(pdev, PCI_COMMAND);
+	uint16_t want = pdev->intx_disable_saved ? cmd | PCI_COMMAND_INTX_DISABLE
+						 : cmd & ~PCI_COMMAND_INTX_DISABLE;
+
+	if (want != cmd)
+		pci_write16(pdev, PCI_COMMAND, want);
+}
 
 static volatile uint8_t *msix_entry(struct pci_dev *pdev, unsigned entry)
 {
@@ -56,6 +79,11 @@ int pci_msix_enable(struct pci_dev *pdev)
 		return -ENODEV;
 	if (pdev->msix_enabled)
 		return 0;
+	if (pdev->msi_enabled) {
+		pr_err("pci %02x:%02x.%x: MSI-X asked for while MSI is on; the two are exclusive\n",
+		       pdev->bus, pdev->dev, pdev->fn);
+		return -EBUSY;
+	}
 	table = pci_read32(pdev, pdev->msix_cap + MSIX_TABLE);
 	bir = table & 7;
 	off = table & ~7u;
@@ -85,7 +113,7 @@ int pci_msix_enable(struct pci_dev *pdev)
 	pci_write16(pdev, pdev->msix_cap + MSIX_CTRL,
 		    (ctrl | MSIX_CTRL_ENABLE) & ~MSIX_CTRL_FUNC_MASK);
 	/* While MSI-X is on the function must not also assert INTx. */
-	pci_enable(pdev, PCI_COMMAND_INTX_DISABLE);
+	intx_disable(pdev);
 	pdev->msix_enabled = true;
 	return 0;
 }
@@ -100,7 +128,7 @@ void pci_msix_disable(struct pci_dev *pdev)
 		pci_msix_mask(pdev, i, true);
 	ctrl = pci_read16(pdev, pdev->msix_cap + MSIX_CTRL);
 	pci_write16(pdev, pdev->msix_cap + MSIX_CTRL, ctrl & ~MSIX_CTRL_ENABLE);
-	pci_write16(pdev, PCI_COMMAND, pci_read16(pdev, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
+	intx_restore(pdev);
 	pdev->msix_enabled = false;
 }
 
@@ -132,23 +160,54 @@ int pci_msi_enable(struct pci_dev *pdev, int vector)
 	unsigned cap = pdev->msi_cap;
 	uint64_t addr = msi_address();
 	uint16_t ctrl;
+	bool is64;
 
 	if (!cap)
 		return -ENODEV;
-	ctrl = pci_read16(pdev, cap + MSI_CTRL);
-	pci_write32(pdev, cap + MSI_ADDR_LO, (uint32_t)addr);
-	if (ctrl & MSI_CTRL_64BIT) {
-		pci_write32(pdev, cap + MSI_ADDR_HI, (uint32_t)(addr >> 32));
-		pci_write16(pdev, cap + 12, (uint16_t)msi_data(vector));
-	} else {
-		pci_write16(pdev, cap + 8, (uint16_t)msi_data(vector));
+	if (vector < 0x20 || vector > 0xff)
+		return -EINVAL;
+	if (pdev->msix_enabled) {
+		pr_err("pci %02x:%02x.%x: MSI asked for while MSI-X is on; the two are exclusive\n",
+		       pdev->bus, pdev->dev, pdev->fn);
+		return -EBUSY;
 	}
-	/* Per-vector masking: the mask bits follow the data (+ padding). */
-	if (ctrl & MSI_CTRL_MASKBIT)
-		pci_write32(pdev, cap + ((ctrl & MSI_CTRL_64BIT) ? 16 : 12), 0);
-	pci_enable(pdev, PCI_COMMAND_MASTER | PCI_COMMAND_INTX_DISABLE);
-	/* One message: Multiple Message Enable = 0. */
-	pci_write16(pdev, cap + MSI_CTRL, (ctrl & ~MSI_CTRL_MME_MASK) | MSI_CTRL_ENABLE);
+	ctrl = pci_read16(pdev, cap + PCI_MSI_CTRL);
+	is64 = (ctrl & PCI_MSI_CTRL_64BIT) != 0;
+	if (!is64 && (addr >> 32)) {
+		pr_err("pci %02x:%02x.%x: MSI address 0x%llx does not fit the function's 32-bit "
+		       "address register\n",
+		       pdev->bus, pdev->dev, pdev->fn, (unsigned long long)addr);
+		return -EINVAL;
+	}
+	/* Off while the message changes (re-targeting a live MSI): the
+	 * function must never send a half-written address/data pair. */
+	if (ctrl & PCI_MSI_CTRL_ENABLE)
+		pci_write16(pdev, cap + PCI_MSI_CTRL, ctrl & ~PCI_MSI_CTRL_ENABLE);
+	pci_write32(pdev, cap + PCI_MSI_ADDR_LO, (uint32_t)addr);
+	if (is64)
+		pci_write32(pdev, cap + PCI_MSI_ADDR_HI, (uint32_t)(addr >> 32));
+	pci_write16(pdev, cap + (is64 ? PCI_MSI_DATA_64 : PCI_MSI_DATA_32),
+		    (uint16_t)msi_data(vector));
+	/* Per-vector masking: unmask message 0, the only one we enable;
+	 * the bits of messages never enabled are left as they are. */
+	if (ctrl & PCI_MSI_CTRL_MASKBIT) {
+		unsigned mask = cap + (is64 ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
+		pci_write32(pdev, mask, pci_read32(pdev, mask) & ~1u);
+	}
+	pci_enable(pdev, PCI_COMMAND_MASTER);
+	if (!pdev->msi_enabled)
+		intx_disable(pdev);
+	/* One message: Multiple Message Enable = 0 (2^0 vectors). */
+	pci_write16(pdev, cap + PCI_MSI_CTRL, (ctrl & ~PCI_MSI_CTRL_MME) | PCI_MSI_CTRL_ENABLE);
+	if (!(pci_read16(pdev, cap + PCI_MSI_CTRL) & PCI_MSI_CTRL_ENABLE)) {
+		pr_err("pci %02x:%02x.%x: MSI Enable does not stick (Message Control reads "
+		       "0x%04x)\n",
+		       pdev->bus, pdev->dev, pdev->fn, pci_read16(pdev, cap + PCI_MSI_CTRL));
+		intx_restore(pdev);
+		pdev->msi_enabled = false;
+		pdev->msi_vector = 0;
+		return -EIO;
+	}
 	pdev->msi_enabled = true;
 	pdev->msi_vector = vector;
 	return 0;
@@ -156,12 +215,19 @@ int pci_msi_enable(struct pci_dev *pdev, int vector)
 
 void pci_msi_disable(struct pci_dev *pdev)
 {
+	unsigned cap = pdev->msi_cap;
 	uint16_t ctrl;
 
 	if (!pdev->msi_enabled)
 		return;
-	ctrl = pci_read16(pdev, pdev->msi_cap + MSI_CTRL);
-	pci_write16(pdev, pdev->msi_cap + MSI_CTRL, ctrl & ~MSI_CTRL_ENABLE);
-	pci_write16(pdev, PCI_COMMAND, pci_read16(pdev, PCI_COMMAND) & ~PCI_COMMAND_INTX_DISABLE);
+	ctrl = pci_read16(pdev, cap + PCI_MSI_CTRL);
+	pci_write16(pdev, cap + PCI_MSI_CTRL, ctrl & ~PCI_MSI_CTRL_ENABLE);
+	if (ctrl & PCI_MSI_CTRL_MASKBIT) {
+		unsigned mask =
+			cap + ((ctrl & PCI_MSI_CTRL_64BIT) ? PCI_MSI_MASK_64 : PCI_MSI_MASK_32);
+		pci_write32(pdev, mask, pci_read32(pdev, mask) | 1u);
+	}
+	intx_restore(pdev);
 	pdev->msi_enabled = false;
+	pdev->msi_vector = 0;
 }
