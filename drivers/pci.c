@@ -282,6 +282,33 @@ volatile void *pci_map_bar(struct pci_dev *pdev, unsigned i)
 	return ioremap(b->addr, b->size);
 }
 
+int pci_intx_gsi(const struct pci_dev *pdev, unsigned *gsi, unsigned *flags)
+{
+	unsigned f = 0;
+
+	/* The firmware wrote the interrupt routing into the line register
+	 * (0xff: not connected). A line of 16 or more can only be an IOAPIC
+	 * input, a GSI (q35's PIRQs A-H also reach inputs 16-23); a smaller
+	 * one is the ISA IRQ the chipset's PIRQ router feeds (SeaBIOS picks 10
+	 * or 11 on both QEMU machines), and its MADT override gives the GSI
+	 * and trigger (QEMU: level, active high). Without a level override
+	 * INTx is what PCI 3.0 2.2.6 says: level, active low. */
+	if (!pdev->irq_pin || pdev->irq_line == 0xff || pdev->irq_line == 0)
+		return -ENODEV;
+	if (pdev->irq_line >= 16) {
+		*gsi = pdev->irq_line;
+	} else {
+		*gsi = isa_irq_to_gsi(pdev->irq_line, &f);
+		if (!(f & IRQF_LEVEL))
+			f = 0;
+	}
+	if (!f)
+		f = IRQF_LEVEL | IRQF_ACTIVE_LOW;
+	/* Other functions may share the pin's line. */
+	*flags = f | IRQF_SHARED;
+	return 0;
+}
+
 static void probe_function(struct pci_driver *drv, struct pci_dev *pdev)
 {
 	if (pdev->driver || !drv->match(pdev))

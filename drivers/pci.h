@@ -160,6 +160,11 @@ struct pci_dev *pci_next(struct pci_dev *prev);
 unsigned pci_count(void);
 /* "00:03.0" into buf (at least 13 bytes); returns buf. */
 const char *pci_name(const struct pci_dev *pdev, char *buf);
+/* The GSI the function's INTx pin reaches through the IOAPIC, as the
+ * firmware routed it (interrupt line register, ACPI MADT overrides), and
+ * the request_irq() flags for it (level, polarity, shared). 0, or -ENODEV
+ * when the function has no pin or the firmware did not connect it. */
+int pci_intx_gsi(const struct pci_dev *pdev, unsigned *gsi, unsigned *flags);
 
 /* ---- pci_msi.c ---- */
 #define PCI_MSIX_MAX_VECTORS 64

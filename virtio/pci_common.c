@@ -218,29 +218,15 @@ static int vp_try_intx(struct virtio_pci_device *vp, unsigned nvqs, struct virtq
 		       const struct virtqueue_info info[], bool *fatal)
 {
 	struct pci_dev *pdev = vp->pdev;
-	unsigned flags = 0, gsi;
+	unsigned flags, gsi;
 	int err;
 
-	/* The firmware wrote the interrupt routing into the line register
-	 * (0xff: not connected). On q35 the PCIe root's PIRQs are GSIs
-	 * 16-23 and the line is the GSI; on i440fx it is an ISA IRQ whose
-	 * MADT override gives the GSI and (level) trigger. PCI INTx is
-	 * otherwise level-triggered and active low (PCI 3.0 2.2.6). */
-	if (!pdev->irq_pin || pdev->irq_line == 0xff || pdev->irq_line == 0) {
+	/* The GSI and trigger the firmware routed the pin to (pci.c). */
+	if (pci_intx_gsi(pdev, &gsi, &flags)) {
 		pr_err("virtio-pci %s: no INTx (pin %u, line %u) and no usable MSI-X\n", vp->name,
 		       pdev->irq_pin, pdev->irq_line);
 		return -ENODEV;
 	}
-	if (pdev->irq_line >= 16) {
-		gsi = pdev->irq_line;
-	} else {
-		gsi = isa_irq_to_gsi(pdev->irq_line, &flags);
-		if (!(flags & IRQF_LEVEL))
-			flags = 0; /* no level override: the PCI default below */
-	}
-	if (!flags)
-		flags = IRQF_LEVEL | IRQF_ACTIVE_LOW;
-	flags |= IRQF_SHARED;
 
 	vp->irq_mode = VP_IRQ_INTX;
 	err = vp_setup_vqs(vp, nvqs, vqs, info, fatal);
