@@ -1,9 +1,10 @@
 /*
- * QEMU's `edu` teaching device (PCI 1234:11e8, QEMU docs/specs/edu.rst):
- * this driver exists to exercise the PCI interrupt paths, plain MSI (PCI
- * 3.0 6.8.1, drivers/pci_msi.c) and INTx through the IOAPIC, with a device
- * whose interrupts can be raised on demand. Nothing else in the kernel
- * needs the device; without one the driver simply does not bind.
+ * QEMU's `edu` teaching device (PCI 1234:11e8, QEMU docs/specs/edu.rst,
+ * formerly edu.txt): this driver exists to exercise the PCI interrupt
+ * paths, plain MSI (PCI 3.0 6.8.1, drivers/pci_msi.c) and INTx through the
+ * IOAPIC, with a device whose interrupts can be raised on demand. Nothing
+ * else in the kernel needs the device; without one the driver simply does
+ * not bind.
  *
  * The contract (edu.rst, "IRQ controller"): a write to the raise register
  * ORs the value into the interrupt status and, when the status is non-zero,

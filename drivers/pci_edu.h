@@ -1,6 +1,6 @@
 /*
  * A driver for QEMU's `edu` teaching device (PCI 1234:11e8; QEMU
- * docs/specs/edu.rst). It exists to exercise the PCI interrupt paths with a
+ * docs/specs/edu.rst, formerly edu.txt). It exists to exercise the PCI interrupt paths with a
  * device whose interrupts can be raised on demand: writing the raise
  * register sets bits in the device's interrupt status and sends an MSI when
  * MSI is enabled, else asserts INTx until the bits are acknowledged. The

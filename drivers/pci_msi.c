@@ -18,8 +18,9 @@
  *
  * Either way the message is a memory write the function issues, so Bus
  * Master must be on; INTx Disable (command register bit 10) is set while
- * either is on and put back as it was afterwards. A function never has
- * both on at once (6.8.2: "MSI and MSI-X ... mutually exclusive").
+ * either is on and put back as it was afterwards. A function may offer
+ * both capabilities, but software must not enable both at once (6.8), so
+ * each refuses while the other is on.
  */
 #include <errno.h>
 
