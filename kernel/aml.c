@@ -14,7 +14,8 @@
  *  - DefScope, DefDevice: walked recursively, tracking the absolute path;
  *  - DefName whose value is a constant: Zero/One/Ones, Byte/Word/DWord/
  *    QWord integers, String, Buffer (the bytes are handed out for _CRS),
- *    Package (skipped);
+ *    Package (skipped by the device walk; aml_find_name() hands one out by
+ *    its path and aml_parse_package() decodes its integer elements);
  *  - objects skipped by their PkgLength: Method, If/Else/While, Field,
  *    IndexField, BankField, Processor, PowerResource, ThermalZone;
  *  - objects skipped by their fixed shape: OperationRegion with constant
@@ -84,10 +85,14 @@
 
 struct walker {
 	const uint8_t *aml; /* start of the block, for offsets in messages */
-	aml_device_fn fn;
+	aml_device_fn fn;   /* NULL when only looking for a name */
 	void *ctx;
 	int ndevices;
-	int stop; /* the callback's non-zero return */
+	int stop;	    /* the callback's non-zero return, or 1 once `want` was found */
+	const char *want;   /* aml_find_name(): the path looked for */
+	const uint8_t *obj; /* ... and where its value starts and ends */
+	const uint8_t *obj_end;
+	bool quiet; /* no warnings: a name lookup is not the place to report them */
 };
 
 /* A constant value of a Name(). */
@@ -364,6 +369,8 @@ static void term_list(struct walker *w, const uint8_t *p, const uint8_t *end, co
 
 static void unsupported(struct walker *w, const uint8_t *p, const char *scope, const char *what)
 {
+	if (w->quiet)
+		return;
 	pr_warn("aml: %s at offset %#zx (opcode 0x%02x) in %s: not handled, skipping the rest "
 		"of that scope\n",
 		what, offset_of(w, p), *p, scope);
@@ -386,7 +393,8 @@ static const uint8_t *device(struct walker *w, const uint8_t *p, const uint8_t *
 	term_list(w, q, dend, dev.path, &dev, depth + 1);
 	if (!w->stop) {
 		w->ndevices++;
-		w->stop = w->fn(&dev, w->ctx);
+		if (w->fn)
+			w->stop = w->fn(&dev, w->ctx);
 	}
 	return dend;
 }
@@ -421,10 +429,19 @@ static void term_list(struct walker *w, const uint8_t *p, const uint8_t *end, co
 			p = q;
 			break;
 		case AML_NAME_OP:
-			q = name_string(p + 1, end, scope, path);
-			if (!q)
+			body = name_string(p + 1, end, scope, path);
+			if (!body)
 				goto bad;
-			q = data_object(q, end, &v);
+			q = data_object(body, end, &v);
+			if (w->want && strcmp(path, w->want) == 0) {
+				/* Found: hand out the value even if this reader
+				 * cannot size it (obj_end NULL), so the caller
+				 * can say what it is. */
+				w->obj = body;
+				w->obj_end = q;
+				w->stop = 1;
+				return;
+			}
 			if (!q) {
 				unsupported(w, op, scope, "Name() with a non-constant value");
 				goto fail;
@@ -533,6 +550,79 @@ int aml_walk_devices(const uint8_t *aml, size_t len, aml_device_fn fn, void *ctx
 		return -EINVAL;
 	term_list(&w, aml, aml + len, "\\", NULL, 0);
 	return w.stop ? w.stop : w.ndevices;
+}
+
+int aml_find_name(const uint8_t *aml, size_t len, const char *path, const uint8_t **obj,
+		  size_t *obj_len)
+{
+	struct walker w = {.aml = aml, .want = path, .quiet = true};
+
+	if (!aml || !path || path[0] != '\\' || !obj || !obj_len)
+		return -EINVAL;
+	term_list(&w, aml, aml + len, "\\", NULL, 0);
+	if (!w.obj)
+		return -ENOENT;
+	*obj = w.obj;
+	/* A value the reader cannot size: what is left of the block, so the
+	 * caller can look at its opcode but never reads past the end. */
+	*obj_len = (size_t)((w.obj_end ? w.obj_end : aml + len) - w.obj);
+	return w.obj_end ? 0 : -EINVAL;
+}
+
+/*
+ * DefPackage (20.2.5.4): PackageOp PkgLength NumElements PackageElementList,
+ * NumElements a ByteData; DefVarPackage: VarPackageOp PkgLength
+ * VarNumElements (a TermArg: here only an integer constant) and the list.
+ * Each element is a DataRefObject or a NameString (20.2.5.4); constants are
+ * decoded, strings, buffers, packages and names are skipped by their size.
+ */
+int aml_parse_package(const uint8_t *obj, size_t len, struct aml_package *pkg)
+{
+	const uint8_t *end = obj + len, *body, *pend, *p, *q;
+	uint64_t declared;
+	struct value v;
+
+	memset(pkg, 0, sizeof *pkg);
+	if (!obj || len == 0)
+		return -EINVAL;
+	if (obj[0] != AML_PACKAGE_OP && obj[0] != AML_VARPACKAGE_OP)
+		return -EINVAL;
+	pend = pkg_end(obj + 1, end, &body);
+	if (!pend || body >= pend)
+		return -EINVAL;
+	if (obj[0] == AML_PACKAGE_OP) {
+		declared = body[0];
+		p = body + 1;
+	} else {
+		p = integer(body, pend, &declared);
+		if (!p)
+			return -EINVAL;
+	}
+	pkg->declared = declared > 255 ? 255 : (unsigned)declared;
+	/* The initializer may list fewer elements than declared (the rest
+	 * are uninitialized); more than declared is malformed (ACPICA
+	 * truncates, we stop at the declared count). */
+	while (p < pend && pkg->nelems < pkg->declared && pkg->nelems < AML_PKG_MAX) {
+		struct aml_pkg_elem *e = &pkg->elem[pkg->nelems];
+
+		e->opcode = *p;
+		q = data_object(p, pend, &v);
+		if (!q && (*p == AML_ROOT_CHAR || *p == AML_PARENT_PREFIX || *p == AML_DUAL_NAME ||
+			   *p == AML_MULTI_NAME || lead_name_char(*p)))
+			q = name_string(p, pend, "\\", NULL);
+		if (!q) {
+			/* Kept (is_int false, its opcode) so the caller can
+			 * say what it saw; nothing after it is read. */
+			pkg->nelems++;
+			pkg->unreadable = true;
+			break;
+		}
+		e->is_int = v.type == V_INT;
+		e->value = e->is_int ? v.integer : 0;
+		pkg->nelems++;
+		p = q;
+	}
+	return 0;
 }
 
 /* ---- Resource templates (6.4) ---- */

@@ -8,8 +8,10 @@
  * SSDT, finds Device() objects and the constant Name() objects inside them
  * (_HID, _CID, _UID, _STA, _CRS), and hands each device to a callback. That
  * is enough for the virtio-mmio transports QEMU's microvm and Firecracker
- * describe (_HID "LNRO0005" with a constant _CRS). See aml.c for what it
- * does not handle.
+ * describe (_HID "LNRO0005" with a constant _CRS). The same walk finds
+ * one constant Name() by its path and decodes a Package of integers, which
+ * is what the \_S5 sleep-type package needs (kernel/acpi_s5.c). See aml.c
+ * for what it does not handle.
  *
  * Pure functions over a byte buffer, so test/host/test_aml.c runs them on
  * recorded and hand-made tables.
@@ -83,6 +85,38 @@ struct aml_resources {
  * was seen at which offset) for a malformed template.
  */
 int aml_parse_resources(const uint8_t *buf, size_t len, struct aml_resources *res);
+
+/*
+ * Finds the Name() object at the absolute `path` ("\_S5_", segments of four
+ * characters joined by '.') among the names the device walk sees: in the
+ * root, in Scope()s and in Device()s, not inside Method, If/Else or
+ * Processor/PowerResource/ThermalZone bodies (see aml.c). On success
+ * `*obj` points at the value's first byte (its opcode) and `*obj_len` is its
+ * size. Returns 0; -ENOENT when no such name was seen; -EINVAL for bad
+ * arguments or a value the reader cannot size (then `*obj` still points at
+ * it and `*obj_len` reaches to the end of the block). Prints nothing.
+ */
+int aml_find_name(const uint8_t *aml, size_t len, const char *path, const uint8_t **obj,
+		  size_t *obj_len);
+
+#define AML_PKG_MAX 8
+
+/* A constant Package as far as its first AML_PKG_MAX elements go. */
+struct aml_package {
+	unsigned declared; /* NumElements (at most 255) */
+	unsigned nelems;   /* elements present in the initializer, as far as read */
+	bool unreadable;   /* reading stopped at elem[nelems - 1]: it cannot be sized */
+	struct aml_pkg_elem {
+		bool is_int; /* Zero/One/Ones or a Byte/Word/DWord/QWord constant */
+		uint64_t value;
+		uint8_t opcode; /* the element's first byte, for messages */
+	} elem[AML_PKG_MAX];
+};
+
+/* Decodes a Package or VarPackage (with a constant count) from the bytes
+ * aml_find_name() handed out. Returns 0, or -EINVAL when `obj` is not a
+ * package or its length runs past `len`. */
+int aml_parse_package(const uint8_t *obj, size_t len, struct aml_package *pkg);
 
 /* Decodes a compressed EISA id (the integer form of _HID, "PNP0501") into
  * 8 bytes of `out`. */

@@ -72,4 +72,6 @@ static int cmd_halt(int argc, char **argv)
 	printf("halting\n");
 	machine_exit(EXIT_HALT);
 }
-SHELL_COMMAND(halt, "halt", "power off (QEMU exits with status 1)", cmd_halt);
+SHELL_COMMAND(halt, "halt",
+	      "power off: isa-debug-exit (QEMU status 1), else ACPI S5 (status 0), else halt",
+	      cmd_halt);

@@ -15,7 +15,8 @@ enum exit_code {
 	EXIT_PANIC = 0x12, /* panic/exception  -> QEMU status 37 */
 };
 
-/* isa-debug-exit when present, then ACPI S5 if known, then halt forever. */
+/* isa-debug-exit when present, then ACPI S5 power-off if the tables
+ * described it (not for EXIT_PANIC), then halt forever. */
 noreturn void machine_exit(enum exit_code code);
 
 #endif

@@ -132,10 +132,14 @@ class Qemu:
               goes into `tmpdir`) instead of SeaBIOS
     devices   extra QEMU arguments (list of strings)
     timeout   hard deadline in seconds for the whole run
+    debug_exit  add isa-debug-exit at port 0xf4 (the default), through which
+              the kernel exits with a status; False leaves it out, as on a
+              machine where only ACPI power-off (status 0) or a halt remains
     """
 
     def __init__(self, machine="q35", memory="256M", kernel=None, append=None, iso=None,
-                 ovmf=False, devices=(), timeout=30, tmpdir=None, name="qemu"):
+                 ovmf=False, devices=(), timeout=30, tmpdir=None, name="qemu",
+                 debug_exit=True):
         assert (kernel is None) != (iso is None), "boot either a kernel or an ISO"
         self.machine = machine
         self.memory = memory
@@ -143,6 +147,7 @@ class Qemu:
         self.append = append
         self.iso = iso
         self.ovmf = ovmf
+        self.debug_exit = debug_exit
         self.devices = list(devices)
         self.timeout = timeout
         self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="qemu-")
@@ -156,8 +161,9 @@ class Qemu:
     def args(self):
         """The full QEMU command line as a list."""
         args = [QEMU_BIN, "-M", self.machine, "-accel", "tcg", "-m", self.memory,
-                "-display", "none", "-monitor", "none", "-serial", "stdio",
-                "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
+                "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+        if self.debug_exit:
+            args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         if self.ovmf:
             vars_copy = os.path.join(self.tmpdir, "OVMF_VARS.fd")
             shutil.copy(OVMF_VARS, vars_copy)
