@@ -158,6 +158,13 @@ static int s5_element(const struct aml_package *pkg, unsigned i, const char *nam
 {
 	const struct aml_pkg_elem *e = &pkg->elem[i];
 
+	if (pkg->unreadable && i == pkg->nelems - 1) {
+		snprintf(s5->why, sizeof s5->why,
+			 "%.4s: \\_S5 element %u (%s, opcode 0x%02x) cannot be read: cut off, or "
+			 "not a constant",
+			 table, i, name, e->opcode);
+		return -EINVAL;
+	}
 	if (!e->is_int) {
 		snprintf(s5->why, sizeof s5->why,
 			 "%.4s: \\_S5 element %u (%s) is opcode 0x%02x, expected an integer "
@@ -200,14 +207,16 @@ int acpi_s5_values_from_aml(const uint8_t *table, size_t len, struct acpi_s5 *s5
 			 sig, obj ? (size_t)(obj - table) : 0, obj_len ? obj[0] : 0);
 		return -EINVAL;
 	}
-	if (pkg.nelems < 2) {
+	/* An element the reader could not size is the last one read: say
+	 * what it was rather than that the package is short. */
+	err = pkg.nelems >= 1 ? s5_element(&pkg, 0, "SLP_TYPa", sig, &s5->slp_typa, s5) : 0;
+	if (!err && pkg.nelems >= 2)
+		err = s5_element(&pkg, 1, "SLP_TYPb", sig, &s5->slp_typb, s5);
+	if (!err && pkg.nelems < 2) {
 		snprintf(s5->why, sizeof s5->why,
 			 "%.4s: \\_S5 has %u element(s), expected at least 2 (SLP_TYPa, SLP_TYPb)",
 			 sig, pkg.nelems);
-		return -EINVAL;
+		err = -EINVAL;
 	}
-	err = s5_element(&pkg, 0, "SLP_TYPa", sig, &s5->slp_typa, s5);
-	if (!err)
-		err = s5_element(&pkg, 1, "SLP_TYPb", sig, &s5->slp_typb, s5);
 	return err;
 }
