@@ -1,21 +1,25 @@
 /*
- * ACPI S5 soft-off (ACPI 6.5 section 16.1.5 "S5 Soft Off State", 7.4.2
+ * ACPI S5 soft-off (ACPI 6.5 chapter 16 "Waking and Sleeping", 7.4.2
  * "\_Sx (System States)").
  *
  * At boot (an init call) the registers and SLP_TYP values are read from
  * the FADT and the \_S5 package (kernel/acpi_s5.c) and one line says
  * whether power-off is available, and how, or what is missing.
  * machine_exit() (kernel/shutdown.c) then calls acpi_poweroff():
- *  - fixed hardware (4.8.3.2.1): write SLP_TYPa and SLP_EN to PM1a_CNT,
- *    and SLP_TYPb and SLP_EN to PM1b_CNT when there is one, keeping the
- *    register's other bits. On a machine still in legacy mode (SCI_EN
- *    clear) ACPI mode is switched on first the way the FADT says (write
- *    ACPI_ENABLE to SMI_CMD, then SCI_EN reads 1; 4.8.2.1, table 5.9), so
- *    the PM1 registers belong to the OS rather than to SMM firmware;
- *  - hardware-reduced (4.8.3.7, QEMU microvm): write SLP_TYPa and SLP_EN
- *    to the sleep control register.
- * \_PTS and \_GTS are methods and are not run (the AML reader evaluates
- * nothing); QEMU's do not affect S5.
+ *  - fixed hardware (chapter 4, "PM1 Control Registers"): write SLP_TYPa
+ *    and SLP_EN to PM1a_CNT, and SLP_TYPb and SLP_EN to PM1b_CNT when there
+ *    is one, keeping the register's other bits. On a machine still in
+ *    legacy mode (SCI_EN clear) ACPI mode is switched on first the way the
+ *    FADT's SMI_CMD and ACPI_ENABLE fields say (5.2.9: write ACPI_ENABLE to
+ *    SMI_CMD, then SCI_EN reads 1), so the PM1 registers belong to the OS
+ *    rather than to SMM firmware. QEMU acts on the PM1 write either way
+ *    (measured on pc and q35 under SeaBIOS); OVMF has ACPI mode on
+ *    already;
+ *  - hardware-reduced (chapter 4, "Sleep Control and Status Registers";
+ *    QEMU microvm): write SLP_TYPa and SLP_EN to the sleep control
+ *    register.
+ * \_PTS, \_GTS and \_TTS are methods and are not run (the AML reader
+ * evaluates nothing); QEMU's DSDTs have none.
  */
 #include <errno.h>
 #include <stdio.h>

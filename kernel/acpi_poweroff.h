@@ -1,5 +1,5 @@
 /*
- * ACPI S5 soft-off (ACPI 6.5 section 16.1.5, 7.4.2): the register writes
+ * ACPI S5 soft-off (ACPI 6.5 chapter 16, section 7.4.2): the register writes
  * that turn the machine off, with what kernel/acpi_s5.c read from the
  * FADT and \_S5 at boot.
  */

@@ -1,8 +1,7 @@
 /*
  * ACPI S5 from the tables (see acpi_s5.h): the FADT's sleep registers
- * (ACPI 6.5 section 5.2.9, table 5.9; Generic Address Structure 5.2.3.2)
- * and the \_S5 package (7.4.2: Package {SLP_TYPa, SLP_TYPb, reserved,
- * reserved}).
+ * (ACPI 6.5 section 5.2.9; Generic Address Structure 5.2.3.2) and the \_S5
+ * package (7.4.2: Package {SLP_TYPa, SLP_TYPb, reserved, reserved}).
  *
  * Every field is bounds-checked against the table's length: an old (ACPI
  * 1.0, 116-byte) FADT has no X_ fields and no sleep control register, and a
@@ -19,7 +18,7 @@
 
 #define SDT_HDR_LEN 36
 
-/* FADT field offsets (table 5.9). */
+/* FADT field offsets (5.2.9). */
 #define FADT_SMI_CMD	    48
 #define FADT_ACPI_ENABLE    52
 #define FADT_PM1A_CNT_BLK   64
@@ -109,16 +108,21 @@ int acpi_s5_regs_from_fadt(const uint8_t *fadt, size_t len, struct acpi_s5 *s5)
 	int err;
 
 	memset(s5, 0, sizeof *s5);
-	if (!fadt || len < FADT_V1_LEN || memcmp(fadt, "FACP", 4) != 0) {
-		snprintf(s5->why, sizeof s5->why,
-			 "FADT of %zu bytes, expected a \"FACP\" table of at least %u", len,
+	if (!fadt || len < FADT_V1_LEN) {
+		snprintf(s5->why, sizeof s5->why, "FADT of %zu bytes, expected at least %u", len,
 			 FADT_V1_LEN);
+		return -EINVAL;
+	}
+	if (memcmp(fadt, "FACP", 4) != 0) {
+		snprintf(s5->why, sizeof s5->why, "FADT signature \"%.4s\", expected \"FACP\"",
+			 (const char *)fadt);
 		return -EINVAL;
 	}
 	s5->hw_reduced = get32(fadt + FADT_FLAGS) & FADT_HW_REDUCED_ACPI;
 	if (s5->hw_reduced) {
-		/* 4.1: a hardware-reduced platform has no PM1 blocks; the
-		 * sleep control register (ACPI 5.0+) replaces them. */
+		/* A hardware-reduced platform (ACPI 6.5 section 4.1) has no
+		 * PM1 blocks; the sleep control register (ACPI 5.0+) replaces
+		 * them. */
 		if (len < FADT_SLEEP_CTL_REG + GAS_LEN) {
 			snprintf(s5->why, sizeof s5->why,
 				 "hardware-reduced FADT of %zu bytes has no SLEEP_CONTROL_REG "

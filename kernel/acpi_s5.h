@@ -1,8 +1,8 @@
 /*
- * What ACPI S5 ("soft off", ACPI 6.5 section 16.1.5) needs, read from the
+ * What ACPI S5 ("soft off", ACPI 6.5 chapter 16) needs, read from the
  * tables: the registers from the FADT (5.2.9: PM1a/PM1b control blocks, or
- * the sleep control register of a hardware-reduced platform, 4.8.3.7) and
- * the SLP_TYPa/SLP_TYPb values from the \_S5 package (7.4.2).
+ * the sleep control register of a hardware-reduced platform) and the
+ * SLP_TYPa/SLP_TYPb values from the \_S5 package (7.4.2).
  *
  * Pure functions over byte buffers (no port or memory access), so
  * test/host/test_acpi_s5.c runs them on tables recorded from QEMU.
@@ -37,7 +37,8 @@ struct acpi_s5 {
 	char why[160]; /* when a step fails: what was seen, what was expected */
 };
 
-/* Register bits (4.8.3.2.1 PM1 Control, 4.8.3.7 Sleep Control). */
+/* Register bits (ACPI 6.5 chapter 4: "PM1 Control Registers", "Sleep
+ * Control and Status Registers"). */
 #define PM1_SCI_EN	     (1u << 0)
 #define PM1_GBL_RLS	     (1u << 2) /* write-only: a write of 1 raises an SMI */
 #define PM1_SLP_TYP_SHIFT    10

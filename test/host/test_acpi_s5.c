@@ -191,8 +191,8 @@ static void test_bad_fadt(void)
 
 	c = exact_copy(pc, pclen);
 	memcpy(c, "APIC", 4);
-	CHECK(acpi_s5_regs_from_fadt(c, pclen, &s5) == -EINVAL && strstr(s5.why, "FACP"),
-	      "wrong signature refused: %s", s5.why);
+	err = acpi_s5_regs_from_fadt(c, pclen, &s5);
+	CHECK(err == -EINVAL && strstr(s5.why, "FACP"), "wrong signature refused: %s", s5.why);
 	memcpy(c, "FACP", 4);
 	put32(c + 64, 0);
 	err = acpi_s5_regs_from_fadt(c, pclen, &s5);
@@ -360,8 +360,8 @@ static void test_handmade_s5(void)
 	CHECK(err == -EINVAL, "VarPackage with a computed count: %s", s5.why);
 
 	uint8_t tiny[HDR - 1] = {'D', 'S', 'D', 'T'};
-	CHECK(acpi_s5_values_from_aml(tiny, sizeof tiny, &s5) == -EINVAL && s5.why[0],
-	      "a block shorter than its header: %s", s5.why);
+	err = acpi_s5_values_from_aml(tiny, sizeof tiny, &s5);
+	CHECK(err == -EINVAL && s5.why[0], "a block shorter than its header: %s", s5.why);
 }
 
 int main(void)

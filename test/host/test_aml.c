@@ -10,8 +10,11 @@
  *    still found);
  *  - resource templates: each descriptor kind, flags, and malformed ones;
  *  - robustness: every truncation and every single-byte corruption of a
- *    recorded table is walked under ASan/UBSan without a crash.
+ *    recorded table is walked under ASan/UBSan without a crash;
+ *  - one name by its path (aml_find_name) and Package decoding
+ *    (aml_parse_package), which \_S5 uses (test_acpi_s5.c has the rest).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -444,6 +447,60 @@ static void test_eisaid(void)
 	CHECK(strcmp(s, "PNP0A03") == 0, "EISAID 0x030ad041 is PNP0A03 (%s)", s);
 }
 
+/* ---- one name by its path, and packages ---- */
+
+static void test_find_name(void)
+{
+	const uint8_t *obj;
+	size_t olen, len;
+	struct aml_package pkg;
+	uint8_t *t;
+
+	t = load("microvm-dsdt-2rng-blk.dat", &len);
+	if (!CHECK(t != NULL, "recorded microvm DSDT loads"))
+		return;
+	CHECK(aml_find_name(t + HDR, len - HDR, "\\_SB_.VR23._UID", &obj, &olen) == 0 &&
+		      olen == 2 && obj[0] == 0x0a && obj[1] == 23,
+	      "a name inside a device: \\_SB_.VR23._UID is ByteConst 23");
+	CHECK(aml_find_name(t + HDR, len - HDR, "\\_SB_.VR99._UID", &obj, &olen) == -ENOENT,
+	      "a name that is not there: -ENOENT");
+	CHECK(aml_find_name(t + HDR, len - HDR, "_S5_", &obj, &olen) == -EINVAL,
+	      "a relative path: -EINVAL");
+	CHECK(aml_find_name(t + HDR, len - HDR, "\\_S5_", &obj, &olen) == 0 &&
+		      aml_parse_package(obj, olen, &pkg) == 0 && pkg.declared == 4 &&
+		      pkg.nelems == 4 && pkg.elem[0].is_int && pkg.elem[0].value == 5 &&
+		      pkg.elem[1].is_int && pkg.elem[1].value == 0,
+	      "\\_S5_ inside Scope(\\): Package(4){5, 0, 0, 0}");
+	free(t);
+
+	/* Package(9){Package(1){One}, "s", Buffer, \_SB_, 7, 0x1234,
+	 * 0x12345678, Ones, Zero}: everything sized, integers decoded, and
+	 * only AML_PKG_MAX elements kept. */
+	const uint8_t mixed[] = {0x12, 0x1e, 0x09, 0x12, 0x03, 0x01, 0x01, 0x0d, 's',  0x00, 0x11,
+				 0x04, 0x0a, 0x01, 0xaa, 0x5c, '_',  'S',  'B',	 '_',  0x0a, 0x07,
+				 0x0b, 0x34, 0x12, 0x0c, 0x78, 0x56, 0x34, 0x12, 0xff, 0x00};
+	int err = aml_parse_package(mixed, sizeof mixed, &pkg);
+	CHECK(err == 0 && pkg.declared == 9 && pkg.nelems == AML_PKG_MAX && !pkg.unreadable,
+	      "mixed package: %u of %u elements read", pkg.nelems, pkg.declared);
+	CHECK(!pkg.elem[0].is_int && pkg.elem[0].opcode == 0x12 && !pkg.elem[1].is_int &&
+		      pkg.elem[1].opcode == 0x0d && !pkg.elem[2].is_int && !pkg.elem[3].is_int &&
+		      pkg.elem[3].opcode == 0x5c,
+	      "package, string, buffer and name elements are skipped, not integers");
+	CHECK(pkg.elem[4].value == 7 && pkg.elem[5].value == 0x1234 &&
+		      pkg.elem[6].value == 0x12345678 && pkg.elem[7].value == ~0ull,
+	      "Byte, Word, DWord constants and Ones");
+	const uint8_t cut[] = {0x12, 0x05, 0x02, 0x0c, 0x01, 0x02};
+	CHECK(aml_parse_package(cut, sizeof cut, &pkg) == 0 && pkg.unreadable && pkg.nelems == 1 &&
+		      pkg.elem[0].opcode == 0x0c,
+	      "a DWordConst cut off by the PkgLength: unreadable element 0");
+	const uint8_t over[] = {0x12, 0x08, 0x02, 0x00};
+	CHECK(aml_parse_package(over, sizeof over, &pkg) == -EINVAL,
+	      "a PkgLength past the buffer: -EINVAL");
+	CHECK(aml_parse_package(mixed + 1, sizeof mixed - 1, &pkg) == -EINVAL,
+	      "not a package: -EINVAL");
+	CHECK(aml_parse_package(mixed, 0, &pkg) == -EINVAL, "empty: -EINVAL");
+}
+
 int main(void)
 {
 	test_recorded();
@@ -451,5 +508,6 @@ int main(void)
 	test_stop();
 	test_resources();
 	test_eisaid();
+	test_find_name();
 	return tap_done();
 }
