@@ -99,8 +99,9 @@ static void enter_acpi_mode(void)
 	if (sci_enabled())
 		return;
 	if (s5.smi_cmd == 0 || s5.acpi_enable == 0 || s5.smi_cmd > 0xffff) {
-		/* 5.2.9: SMI_CMD zero means the machine is always in ACPI
-		 * mode (or cannot be switched); go ahead anyway. */
+		/* 5.2.9: SMI_CMD and ACPI_ENABLE are zero on a machine
+		 * without System Management Mode, where nobody else owns
+		 * the registers; go ahead. */
 		pr_warn("acpi: SCI_EN is clear and the FADT gives no way to enable ACPI mode "
 			"(SMI_CMD %#x, ACPI_ENABLE %#x); writing PM1 anyway\n",
 			(unsigned)s5.smi_cmd, s5.acpi_enable);
