@@ -68,7 +68,7 @@ struct virtio_pci_device {
 
 	/* Modern (4.1.4): the regions the vendor capabilities point at. */
 	volatile uint8_t *common, *isr, *device, *notify;
-	uint32_t device_len, notify_len, notify_off_multiplier;
+	uint32_t common_len, device_len, notify_len, notify_off_multiplier;
 	/* Legacy (4.1.5): the I/O BAR. */
 	uint16_t io;
 	uint32_t io_len;

@@ -12,12 +12,20 @@
  * Features are 64 bits, read and written 32 at a time through select
  * registers; a queue's size may be lowered by the driver; its descriptor,
  * driver and device areas are given as three separate addresses.
+ *
+ * With VIRTIO_F_RING_RESET (2.6.1) one queue can be reset through
+ * queue_reset and set up again with other parameters (a new ring size):
+ * virtqueue_resize() uses it. queue_reset sits after the virtio 1.0 fields,
+ * so a device whose common configuration is too short to hold it gets the
+ * config ops without queue reset and the feature is never negotiated.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "arch/x86_64/io.h"
 #include "kernel/log.h"
+#include "kernel/timer.h"
 #include "virtio/pci_common.h"
 #include "virtio/vring.h"
 
@@ -51,6 +59,20 @@
 #define VP_Q_DRIVER   0x28 /* le64 queue_driver */
 #define VP_Q_DEVICE   0x30 /* le64 queue_device */
 #define VP_COMMON_LEN 0x38 /* the virtio 1.0 fields we use */
+/* 0x38 le16 queue_notify_data (virtio 1.1), then, virtio 1.2: */
+#define VP_Q_RESET	    0x3a /* le16 queue_reset, only with VIRTIO_F_RING_RESET */
+#define VP_COMMON_LEN_RESET 0x3c /* ... up to and including queue_reset */
+
+/* A queue reset takes QEMU one register write; a device that has not
+ * finished after this long is not going to. */
+#define VP_QUEUE_RESET_TIMEOUT_NS 100000000ull /* 100 ms */
+
+/* Per-queue transport state (vq->transport_priv): what the queue's
+ * set-up wrote and a re-enable after a queue reset writes again. */
+struct vm_vq {
+	volatile uint8_t *doorbell; /* this queue's notification address */
+	uint16_t msix_vec;	    /* table entry, or VIRTIO_MSI_NO_VECTOR */
+};
 
 static volatile uint8_t *common(struct virtio_pci_device *vp, unsigned off)
 {
@@ -99,7 +121,7 @@ static volatile uint8_t *map_cap(struct virtio_pci_device *vp, uint8_t pos, uint
 static int find_caps(struct virtio_pci_device *vp)
 {
 	struct pci_dev *pdev = vp->pdev;
-	uint32_t common_len = 0, isr_len = 0;
+	uint32_t isr_len = 0;
 
 	/* 4.1.4.1: the device may offer a structure more than once; the
 	 * driver uses the first one it can use. */
@@ -113,7 +135,7 @@ static int find_caps(struct virtio_pci_device *vp)
 		switch (type) {
 		case VIRTIO_PCI_CAP_COMMON_CFG:
 			if (!vp->common)
-				vp->common = map_cap(vp, pos, &common_len);
+				vp->common = map_cap(vp, pos, &vp->common_len);
 			break;
 		case VIRTIO_PCI_CAP_NOTIFY_CFG:
 			if (!vp->notify && cap_len >= 20) {
@@ -136,9 +158,9 @@ static int find_caps(struct virtio_pci_device *vp)
 	}
 	if (!vp->common || !vp->notify || !vp->isr)
 		return -ENODEV;
-	if (common_len < VP_COMMON_LEN || isr_len < 1) {
+	if (vp->common_len < VP_COMMON_LEN || isr_len < 1) {
 		pr_err("virtio-pci %s: common config is %u bytes (expected >= %u), ISR %u bytes\n",
-		       vp->name, common_len, VP_COMMON_LEN, isr_len);
+		       vp->name, vp->common_len, VP_COMMON_LEN, isr_len);
 		return -ENODEV;
 	}
 	return 0;
@@ -258,19 +280,57 @@ static uint32_t vm_generation(struct virtio_device *vdev)
 /* ---- Queues ------------------------------------------------------------- */
 
 /* The doorbell (4.1.4.4.1): without VIRTIO_F_NOTIFICATION_DATA the driver
- * writes the queue index. transport_priv is this queue's doorbell. */
+ * writes the queue index. */
 static bool vm_notify(struct virtqueue *vq)
 {
-	mmio_write16(vq->transport_priv, (uint16_t)vq->index);
+	struct vm_vq *q = vq->transport_priv;
+
+	mmio_write16(q->doorbell, (uint16_t)vq->index);
 	return true;
+}
+
+/* Where the selected queue's doorbell is (4.1.4.4): queue_notify_off
+ * times the multiplier, inside the notify region. */
+static int vm_doorbell(struct virtio_pci_device *vp, unsigned index, volatile uint8_t **out)
+{
+	uint16_t noff = mmio_read16(common(vp, VP_Q_NOFF));
+	uint64_t doorbell = (uint64_t)noff * vp->notify_off_multiplier;
+
+	if (doorbell + 2 > vp->notify_len) {
+		pr_err("virtio-pci %s: queue %u doorbell at 0x%llx, beyond the %u-byte notify "
+		       "region\n",
+		       vp->name, index, (unsigned long long)doorbell, vp->notify_len);
+		return -ENOENT;
+	}
+	*out = vp->notify + doorbell;
+	return 0;
+}
+
+/* Tells the device the selected queue's ring (4.1.5.1.3): its size and
+ * three addresses, split or packed alike (4.1.4.3), and its vector, which
+ * the device reads back as VIRTIO_MSI_NO_VECTOR if it cannot take it
+ * (-EBUSY). At set-up, and again after a queue reset (2.6.1.2.2). */
+static int vm_program_vq(struct virtio_pci_device *vp, struct virtqueue *vq, uint16_t msix_vec)
+{
+	mmio_write16(common(vp, VP_Q_SIZE), (uint16_t)virtqueue_get_vring_size(vq));
+	write64(common(vp, VP_Q_DESC), virtqueue_get_desc_addr(vq));
+	write64(common(vp, VP_Q_DRIVER), virtqueue_get_avail_addr(vq));
+	write64(common(vp, VP_Q_DEVICE), virtqueue_get_used_addr(vq));
+	if (msix_vec != VIRTIO_MSI_NO_VECTOR) {
+		mmio_write16(common(vp, VP_Q_MSIX), msix_vec);
+		if (mmio_read16(common(vp, VP_Q_MSIX)) != msix_vec)
+			return -EBUSY;
+	}
+	return 0;
 }
 
 static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback_t *callback,
 		       const char *name, uint16_t msix_vec, struct virtqueue **out)
 {
 	struct virtqueue *vq;
-	uint16_t max, num, noff;
-	uint64_t doorbell;
+	struct vm_vq *q;
+	uint16_t max, num;
+	int err;
 
 	if (index >= mmio_read16(common(vp, VP_NUMQ))) {
 		pr_err("virtio-pci %s: queue %u asked for, the device has %u\n", vp->name, index,
@@ -290,33 +350,29 @@ static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback
 	 * one (2.8). The driver may write any smaller size (4.1.4.3.2). */
 	num = (uint16_t)vring_queue_size(&vp->vdev, max, VIRTIO_PCI_QUEUE_MAX);
 
-	noff = mmio_read16(common(vp, VP_Q_NOFF));
-	doorbell = (uint64_t)noff * vp->notify_off_multiplier;
-	if (doorbell + 2 > vp->notify_len) {
-		pr_err("virtio-pci %s: queue %u doorbell at 0x%llx, beyond the %u-byte notify "
-		       "region\n",
-		       vp->name, index, (unsigned long long)doorbell, vp->notify_len);
-		return -ENOENT;
-	}
-
-	/* Split or packed, as negotiated: the three addresses below are the
-	 * descriptor, driver and device areas either way (4.1.4.3). */
-	vq = vring_create_virtqueue(index, num, 0, &vp->vdev, vm_notify, callback, name);
-	if (!vq)
+	q = malloc(sizeof(*q));
+	if (!q)
 		return -ENOMEM;
+	q->msix_vec = msix_vec;
+	err = vm_doorbell(vp, index, &q->doorbell);
+	if (err) {
+		free(q);
+		return err;
+	}
+	/* Split or packed, as negotiated. */
+	vq = vring_create_virtqueue(index, num, 0, &vp->vdev, vm_notify, callback, name);
+	if (!vq) {
+		free(q);
+		return -ENOMEM;
+	}
+	/* A resize may grow the ring up to what the device allows. */
 	vq->num_max = max;
-	vq->transport_priv = (void *)(vp->notify + doorbell);
-
-	mmio_write16(common(vp, VP_Q_SIZE), num);
-	write64(common(vp, VP_Q_DESC), virtqueue_get_desc_addr(vq));
-	write64(common(vp, VP_Q_DRIVER), virtqueue_get_avail_addr(vq));
-	write64(common(vp, VP_Q_DEVICE), virtqueue_get_used_addr(vq));
-	if (msix_vec != VIRTIO_MSI_NO_VECTOR) {
-		mmio_write16(common(vp, VP_Q_MSIX), msix_vec);
-		if (mmio_read16(common(vp, VP_Q_MSIX)) != msix_vec) {
-			vring_del_virtqueue(vq);
-			return -EBUSY; /* the device refused the vector */
-		}
+	vq->transport_priv = q;
+	err = vm_program_vq(vp, vq, msix_vec);
+	if (err) {
+		vring_del_virtqueue(vq);
+		free(q);
+		return err; /* -EBUSY: the device refused the vector */
 	}
 	*out = vq;
 	return 0;
@@ -340,7 +396,85 @@ static void vm_del_vq(struct virtio_pci_device *vp, struct virtqueue *vq)
 	mmio_write16(common(vp, VP_Q_SELECT), (uint16_t)vq->index);
 	if (vp->pdev->msix_enabled)
 		mmio_write16(common(vp, VP_Q_MSIX), VIRTIO_MSI_NO_VECTOR);
+	free(vq->transport_priv);
+	vq->transport_priv = NULL;
 	vring_del_virtqueue(vq);
+}
+
+/* ---- Queue reset (VIRTIO_F_RING_RESET, 2.6.1 and 4.1.4.3) --------------- */
+
+/* Writes 1 to queue_reset; the reset is complete once queue_reset and
+ * queue_enable both read 0 (4.1.4.3.1, 4.1.4.3.2). Afterwards the device
+ * neither uses the ring nor interrupts for it, and has forgotten its
+ * addresses, size and vector. The caller keeps interrupts off: a shared
+ * handler looks at every queue. */
+static int vm_disable_vq_and_reset(struct virtqueue *vq)
+{
+	struct virtio_pci_device *vp = to_vp(vq->vdev);
+	uint16_t reset, enable;
+	uint64_t start;
+
+	mmio_write16(common(vp, VP_Q_SELECT), (uint16_t)vq->index);
+	mmio_write16(common(vp, VP_Q_RESET), 1);
+	start = time_ns();
+	for (;;) {
+		reset = mmio_read16(common(vp, VP_Q_RESET));
+		enable = mmio_read16(common(vp, VP_Q_ENABLE));
+		if (!reset && !enable)
+			return 0;
+		if (time_ns() - start > VP_QUEUE_RESET_TIMEOUT_NS)
+			break;
+		__asm__ volatile("pause");
+	}
+	pr_err("virtio-pci %s: queue %u (%s) not reset after %llu ms: queue_reset %u, "
+	       "queue_enable %u, expected 0 and 0\n",
+	       vp->name, vq->index, vq->name ? vq->name : "?",
+	       VP_QUEUE_RESET_TIMEOUT_NS / 1000000ull, reset, enable);
+	return -ETIMEDOUT;
+}
+
+/* Re-enabling is the queue's initial set-up again (2.6.1.2.2), with the
+ * ring the caller installed: size, addresses, the same MSI-X vector (the
+ * reset cleared it; QEMU reads it back as VIRTIO_MSI_NO_VECTOR), and the
+ * doorbell read again, then queue_enable = 1. */
+static int vm_enable_vq_after_reset(struct virtqueue *vq)
+{
+	struct virtio_pci_device *vp = to_vp(vq->vdev);
+	struct vm_vq *q = vq->transport_priv;
+	unsigned num = virtqueue_get_vring_size(vq);
+	uint16_t max;
+	int err;
+
+	mmio_write16(common(vp, VP_Q_SELECT), (uint16_t)vq->index);
+	if (mmio_read16(common(vp, VP_Q_ENABLE))) {
+		pr_err("virtio-pci %s: queue %u is enabled; expected it reset before re-enabling\n",
+		       vp->name, vq->index);
+		return -EBUSY;
+	}
+	/* After the reset queue_size shows the device's maximum again. */
+	max = mmio_read16(common(vp, VP_Q_SIZE));
+	if (num == 0 || num > max) {
+		pr_err("virtio-pci %s: queue %u: ring of %u entries, the device allows 1..%u\n",
+		       vp->name, vq->index, num, max);
+		return -EINVAL;
+	}
+	err = vm_doorbell(vp, vq->index, &q->doorbell);
+	if (err)
+		return err;
+	err = vm_program_vq(vp, vq, q->msix_vec);
+	if (err) {
+		pr_err("virtio-pci %s: queue %u: the device refused MSI-X vector %u after the "
+		       "queue reset\n",
+		       vp->name, vq->index, q->msix_vec);
+		return err;
+	}
+	mmio_write16(common(vp, VP_Q_ENABLE), 1);
+	if (mmio_read16(common(vp, VP_Q_ENABLE)) != 1) {
+		pr_err("virtio-pci %s: queue %u: queue_enable reads 0 after writing 1\n", vp->name,
+		       vq->index);
+		return -EIO;
+	}
+	return 0;
 }
 
 static uint16_t vm_set_config_vector(struct virtio_pci_device *vp, uint16_t vector)
@@ -354,6 +488,9 @@ static uint8_t vm_read_isr(struct virtio_pci_device *vp)
 	return mmio_read8(vp->isr);
 }
 
+/* Two tables: the core offers VIRTIO_F_RING_RESET exactly when a device's
+ * ops can reset a queue (virtio/virtio.c), and only a common configuration
+ * long enough to hold queue_reset can; that is known per device, at probe. */
 static const struct virtio_config_ops virtio_pci_modern_config_ops = {
 	.reset = vm_reset,
 	.get_status = vm_get_status,
@@ -366,6 +503,22 @@ static const struct virtio_config_ops virtio_pci_modern_config_ops = {
 	.find_vqs = vp_find_vqs,
 	.del_vqs = vp_del_vqs,
 	.bus_name = vp_bus_name,
+};
+
+static const struct virtio_config_ops virtio_pci_modern_vq_reset_config_ops = {
+	.reset = vm_reset,
+	.get_status = vm_get_status,
+	.set_status = vm_set_status,
+	.get_features = vm_get_features,
+	.finalize_features = vm_finalize_features,
+	.get = vm_get,
+	.set = vm_set,
+	.generation = vm_generation,
+	.find_vqs = vp_find_vqs,
+	.del_vqs = vp_del_vqs,
+	.bus_name = vp_bus_name,
+	.disable_vq_and_reset = vm_disable_vq_and_reset,
+	.enable_vq_after_reset = vm_enable_vq_after_reset,
 };
 
 static const struct virtio_pci_ops virtio_pci_modern_ops = {
@@ -387,7 +540,15 @@ int virtio_pci_modern_probe(struct virtio_pci_device *vp)
 	pci_enable(vp->pdev, PCI_COMMAND_MEMORY);
 	vp->modern = true;
 	vp->vdev.legacy = false;
-	vp->vdev.config = &virtio_pci_modern_config_ops;
+	vp->vdev.config = &virtio_pci_modern_vq_reset_config_ops;
+	if (vp->common_len < VP_COMMON_LEN_RESET) {
+		vp->vdev.config = &virtio_pci_modern_config_ops;
+		if (vm_get_features(&vp->vdev) & VIRTIO_BIT(VIRTIO_F_RING_RESET))
+			pr_warn("virtio-pci %s: offers VIRTIO_F_RING_RESET, but its common config "
+				"is %u bytes, expected >= %u to hold queue_reset; queue reset not "
+				"used\n",
+				vp->name, vp->common_len, VP_COMMON_LEN_RESET);
+	}
 	vp->ops = &virtio_pci_modern_ops;
 	return 0;
 }
