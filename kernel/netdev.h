@@ -71,6 +71,22 @@ struct netdev_rx_info {
 	uint16_t csum_start, csum_offset;
 };
 
+/* Ring sizes, as Linux's `ethtool -g` shows them (the `ring` shell
+ * command). Counts are summed over the queue pairs. */
+struct netdev_ring {
+	unsigned rx, tx;		/* entries of each receive / transmit ring */
+	unsigned rx_min, tx_min;	/* the smallest the driver accepts */
+	unsigned rx_max, tx_max;	/* the largest the device accepts */
+	unsigned rx_bufs, rx_idle;	/* receive buffers owned; of those not on a ring */
+	unsigned tx_slots, tx_inflight; /* transmit slots; of those the device holds */
+	bool pow2;			/* sizes must be powers of two */
+	const char *layout;		/* "split", "packed" */
+	const char *fixed;		/* NULL if set_ring can resize; else why not */
+};
+
+/* set_ring: leave this ring as it is. */
+#define NETDEV_RING_KEEP 0xffffffffu
+
 struct netdev;
 
 struct netdev_ops {
@@ -88,6 +104,14 @@ struct netdev_ops {
 	bool (*queue_stats)(struct netdev *dev, unsigned qi, struct netdev_queue_stats *st);
 	/* Prints driver details (features, queues) for `ifconfig -v`. */
 	void (*print_info)(struct netdev *dev);
+	/* Optional, like Linux's ethtool -g / -G: the ring sizes, and new
+	 * ones for every receive and every transmit ring (NETDEV_RING_KEEP:
+	 * unchanged). set_ring returns 0 or -EOPNOTSUPP (r.fixed says why),
+	 * -EINVAL (a size outside r's limits), -ENOMEM, or the transport's
+	 * error; the driver logs the details. Frames in flight on a resized
+	 * ring are dropped, as a queue reset loses them. Thread context. */
+	void (*get_ring)(struct netdev *dev, struct netdev_ring *r);
+	int (*set_ring)(struct netdev *dev, unsigned rx, unsigned tx);
 };
 
 struct netdev {
