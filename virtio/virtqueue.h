@@ -287,9 +287,14 @@ const char *virtqueue_layout(const struct virtqueue *vq);
 /* Gives the queue a ring of `num` entries. Needs VIRTIO_F_RING_RESET and a
  * transport that can reset one queue. Outstanding buffers are handed to
  * `recycle` (the device never completes them). Driver context, callbacks
- * disabled. Returns 0; -ENOENT if the ring layout cannot resize;
- * -EOPNOTSUPP without queue reset, -EINVAL for a bad size, -ENOMEM: in
- * those cases the old ring keeps working. */
+ * disabled and interrupts off (a shared interrupt handler looks at every
+ * queue, also one whose ring is being replaced). Returns 0; -ENOENT if the
+ * ring layout cannot resize; -EOPNOTSUPP without queue reset, -EINVAL for
+ * a bad size, -ENOMEM, or the transport's error from resetting the queue:
+ * in those cases the old ring stays (and keeps working, unless the
+ * device's queue reset itself failed). An error from re-enabling the
+ * queue leaves the new ring installed and broken: virtqueue_get_vring_size()
+ * tells which ring the queue has. */
 int virtqueue_resize(struct virtqueue *vq, unsigned num,
 		     void (*recycle)(struct virtqueue *vq, void *buf));
 /* True once the queue stopped trusting the device; every later add or
