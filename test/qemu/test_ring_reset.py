@@ -20,8 +20,10 @@ import time
 
 import pytest
 
-from net_helpers import MIB, qmp, shell, tcp_echo_check, udp_echo_check
+from net_helpers import (MIB, counters, qmp, shell, tcp_echo_check, udp_echo_check,
+                         wait_address)
 from test_net import user_vm
+from test_net_tap import GUEST, netns, ns_echo_clients, start  # noqa: F401 (netns: fixture)
 
 RING_RESET = 1 << 40
 
@@ -34,10 +36,10 @@ def ring_vm(qemu, tmp_path, props, machine="q35"):
     return vm, ports, sock
 
 
-def device_sizes(sock):
-    """(rx, tx) ring sizes as the device sees them: queues 0 and 1."""
+def device_sizes(sock, queues=(0, 1)):
+    """Ring sizes as the device sees them: queues 0 and 1 are rx and tx."""
     sizes = []
-    for q in (0, 1):
+    for q in queues:
         reply = qmp(sock, {"execute": "x-query-virtio-queue-status",
                            "arguments": {"path": "/machine/peripheral/net0/virtio-backend",
                                          "queue": q}})[0]
@@ -245,3 +247,27 @@ def test_ring_resize_drops_in_flight(qemu, tmp_path):
     assert device_sizes(sock) == (256, 64)
     out = shell(vm, "ping 10.0.2.2 3")
     assert re.search(r"3 packets transmitted, [123] received", out), out
+
+
+def test_ring_resize_multiqueue(request, tmp_path, netns):
+    """Two queue pairs (a multi-queue tap, as in test_net_tap.py): `ring`
+    resizes every receive and every transmit ring, the device agrees on
+    all four, and connections spread over both pairs still echo."""
+    sock = str(tmp_path / "qmp.sock")
+    vm = start(request, tmp_path, netns,
+               ["-netdev", "tap,id=n0,ifname=vtap0,script=no,downscript=no,vhost=off,queues=2",
+                "-device", "virtio-net-pci,netdev=n0,id=net0,mq=on,vectors=6",
+                "-qmp", f"unix:{sock},server=on,wait=off"])
+    wait_address(vm, GUEST)
+    before = counters(shell(vm, "ifconfig"))["queues"]
+    out = shell(vm, "ring eth0 rx 64 tx 128")
+    assert "2 queue pair(s)" in out, out
+    r = parse_ring(out)
+    assert (r["rx"], r["tx"], r["rx_bufs"], r["tx_slots"]) == (64, 128, 128, 256), out
+    assert all(f"eth0: {q}: ring 256 -> " in out for q in ("rx.0", "tx.0", "rx.1", "tx.1")), out
+    assert device_sizes(sock, queues=range(4)) == (64, 128, 64, 128)
+    out = ns_echo_clients(netns, 16, 256 << 10)
+    assert "echo-ok 16 of 16" in out, out
+    after = counters(shell(vm, "ifconfig"))["queues"]
+    for i in range(2):
+        assert after[i][0] > before[i][0] and after[i][1] > before[i][1], (before, after)
