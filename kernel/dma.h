@@ -15,10 +15,9 @@
 
 /* Zeroed, physically contiguous, aligned to `align` (a power of two, at
  * most the page size for sizes under a page). NULL when out of memory.
- * Sizes under a page come from newlib's heap, whose lock turns interrupts
- * off, so they may be allocated in any context; a page or more comes from
- * the page allocator, which has no lock: thread context only. (Every driver
- * adds buffers to its queues from thread context today.) */
+ * Sizes under a page come from newlib's heap, a page or more from the page
+ * allocator; both turn interrupts off while they work, so any context may
+ * allocate. */
 void *dma_alloc(size_t size, size_t align);
 void dma_free(void *p, size_t size);
 

@@ -13,8 +13,8 @@
  * are never handed out.
  *
  * Memory is identity mapped, so an address is a page's physical address.
- * The allocator is for thread context only: nothing here disables
- * interrupts, and interrupt handlers do not allocate.
+ * Allocation and freeing run with interrupts off, so interrupt handlers may
+ * allocate too (one CPU: that is the whole lock).
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +23,28 @@
 #include "kernel/boot_info.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
+
+#ifdef HOST_TEST
+/* The host test is one thread with no interrupts to turn off. */
+static unsigned long mm_lock(void)
+{
+	return 0;
+}
+static void mm_unlock(unsigned long flags)
+{
+	(void)flags;
+}
+#else
+#include "kernel/irq.h"
+static unsigned long mm_lock(void)
+{
+	return irq_save();
+}
+static void mm_unlock(unsigned long flags)
+{
+	irq_restore(flags);
+}
+#endif
 
 /* Below this, the BIOS and the real-mode world keep their data. */
 #define LOW_MEMORY_END (1ull << 20)
@@ -271,8 +293,10 @@ void mm_init(void)
 void mm_reserve(uint64_t base, uint64_t len)
 {
 	uint64_t end = base + len < base ? UINT64_MAX : base + len;
+	unsigned long flags = mm_lock();
 
 	mark_used(base, end);
+	mm_unlock(flags);
 }
 
 /* First fit: the lowest run of `count` free pages. Returns its index or
@@ -303,19 +327,18 @@ static size_t find_run(size_t count)
 
 void *page_alloc_uninit(size_t count)
 {
-	size_t i;
+	unsigned long flags = mm_lock();
+	size_t i = count == 0 || count > nfree ? (size_t)-1 : find_run(count);
 
-	if (count == 0 || count > nfree)
-		return NULL;
-	i = find_run(count);
-	if (i == (size_t)-1)
-		return NULL;
-	for (size_t k = i; k < i + count; k++)
-		set_bit(k);
-	nfree -= count;
-	if (i == first_free)
-		first_free = i + count;
-	return (void *)(uintptr_t)(mem_lo + i * PAGE_SIZE);
+	if (i != (size_t)-1) {
+		for (size_t k = i; k < i + count; k++)
+			set_bit(k);
+		nfree -= count;
+		if (i == first_free)
+			first_free = i + count;
+	}
+	mm_unlock(flags);
+	return i == (size_t)-1 ? NULL : (void *)(uintptr_t)(mem_lo + i * PAGE_SIZE);
 }
 
 void *page_alloc(size_t count)
@@ -340,10 +363,12 @@ void page_free(void *p, size_t count)
 		return;
 	}
 	i = (a - mem_lo) / PAGE_SIZE;
+	unsigned long flags = mm_lock();
 	/* Check everything before changing anything: a double free must not
 	 * leave the bitmap half updated. */
 	for (size_t k = i; k < i + count; k++) {
 		if (!test_bit(k)) {
+			mm_unlock(flags);
 			pr_err("mm: page_free(%p, %zu): page 0x%llx is already free (double "
 			       "free?)\n",
 			       p, count, (unsigned long long)(mem_lo + k * PAGE_SIZE));
@@ -355,6 +380,7 @@ void page_free(void *p, size_t count)
 	nfree += count;
 	if (i < first_free)
 		first_free = i;
+	mm_unlock(flags);
 }
 
 void mm_get_stats(struct mm_stats *st)
