@@ -15,6 +15,7 @@
 
 #include "kernel/acpi_s5.h"
 #include "kernel/aml.h"
+#include "kernel/byteorder.h"
 
 #define SDT_HDR_LEN 36
 
@@ -31,16 +32,6 @@
 #define FADT_SLEEP_CTL_REG  244
 #define GAS_LEN		    12
 
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
-static uint64_t get64(const uint8_t *p)
-{
-	return get32(p) | (uint64_t)get32(p + 4) << 32;
-}
-
 /*
  * A Generic Address Structure: space id, bit width, bit offset, access
  * size, 64-bit address. Only whole registers in memory or I/O space are
@@ -53,7 +44,7 @@ static int read_gas(const uint8_t *gas, const char *name, unsigned width, struct
 		    struct acpi_s5 *s5)
 {
 	uint8_t space = gas[0], bits = gas[1], offset = gas[2];
-	uint64_t addr = get64(gas + 4);
+	uint64_t addr = get_le64(gas + 4);
 
 	if (addr == 0)
 		return -ENOENT;
@@ -91,7 +82,7 @@ static int read_pm1_cnt(const uint8_t *fadt, size_t len, size_t port_off, size_t
 		if (err != -ENOENT)
 			return err;
 	}
-	port = get32(fadt + port_off);
+	port = get_le32(fadt + port_off);
 	if (port == 0)
 		return -ENOENT;
 	if (port > 0xfffe) {
@@ -118,7 +109,7 @@ int acpi_s5_regs_from_fadt(const uint8_t *fadt, size_t len, struct acpi_s5 *s5)
 			 (const char *)fadt);
 		return -EINVAL;
 	}
-	s5->hw_reduced = get32(fadt + FADT_FLAGS) & FADT_HW_REDUCED_ACPI;
+	s5->hw_reduced = get_le32(fadt + FADT_FLAGS) & FADT_HW_REDUCED_ACPI;
 	if (s5->hw_reduced) {
 		/* A hardware-reduced platform (ACPI 6.5 section 4.1) has no
 		 * PM1 blocks; the sleep control register (ACPI 5.0+) replaces
@@ -152,7 +143,7 @@ int acpi_s5_regs_from_fadt(const uint8_t *fadt, size_t len, struct acpi_s5 *s5)
 			   &s5->pm1b_cnt, s5);
 	if (err && err != -ENOENT)
 		return err;
-	s5->smi_cmd = get32(fadt + FADT_SMI_CMD);
+	s5->smi_cmd = get_le32(fadt + FADT_SMI_CMD);
 	s5->acpi_enable = fadt[FADT_ACPI_ENABLE];
 	return 0;
 }

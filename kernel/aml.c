@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "kernel/aml.h"
+#include "kernel/byteorder.h"
 #include "kernel/log.h"
 
 /* Opcodes (20.3 "AML Byte Stream Byte Values"). */
@@ -639,11 +640,6 @@ int aml_parse_package(const uint8_t *obj, size_t len, struct aml_package *pkg)
 #define LARGE_MEMORY32_FIXED 0x06
 #define LARGE_EXT_IRQ	     0x09
 
-static uint32_t le32_at(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void add_irq(struct aml_resources *res, uint32_t gsi, unsigned flags)
 {
 	if (res->nirq < AML_RES_MAX) {
@@ -718,7 +714,7 @@ static int ext_irq(struct aml_resources *res, const uint8_t *d, unsigned len, si
 	if (d[0] & 0x10)
 		flags |= AML_IRQ_WAKE;
 	for (unsigned i = 0; i < count; i++)
-		add_irq(res, le32_at(d + 2 + 4 * i), flags);
+		add_irq(res, get_le32(d + 2 + 4 * i), flags);
 	return 0;
 }
 
@@ -780,7 +776,7 @@ int aml_parse_resources(const uint8_t *buf, size_t len, struct aml_resources *re
 				       off, dlen);
 				return -EINVAL;
 			}
-			add_mem(res, le32_at(d + 1), le32_at(d + 5), d[0] & 1);
+			add_mem(res, get_le32(d + 1), get_le32(d + 5), d[0] & 1);
 			break;
 		case LARGE_MEMORY32:
 			/* 6.4.3.3: info, minimum, maximum, alignment,
@@ -792,8 +788,8 @@ int aml_parse_resources(const uint8_t *buf, size_t len, struct aml_resources *re
 				       off, dlen);
 				return -EINVAL;
 			}
-			if (le32_at(d + 1) == le32_at(d + 5))
-				add_mem(res, le32_at(d + 1), le32_at(d + 13), d[0] & 1);
+			if (get_le32(d + 1) == get_le32(d + 5))
+				add_mem(res, get_le32(d + 1), get_le32(d + 13), d[0] & 1);
 			else
 				res->nother++;
 			break;

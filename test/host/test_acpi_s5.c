@@ -21,33 +21,10 @@
 #include <string.h>
 
 #include "kernel/acpi_s5.h"
+#include "test/host/data_file.h"
 #include "test/host/tap.h"
 
 #define HDR 36
-
-static uint8_t *load(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *fp;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof path, "test/host/data/%s", name);
-	fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
-}
 
 /* A heap copy of exactly `len` bytes, so ASan catches any read past it. */
 static uint8_t *exact_copy(const uint8_t *p, size_t len)
@@ -93,9 +70,9 @@ static void test_recorded(const struct machine *m)
 	int err;
 
 	snprintf(name, sizeof name, "%s-facp.dat", m->name);
-	fadt = load(name, &flen);
+	fadt = load_data_file(name, &flen);
 	snprintf(name, sizeof name, "%s-dsdt.dat", m->name);
-	dsdt = load(name, &dlen);
+	dsdt = load_data_file(name, &dlen);
 	if (!CHECK(fadt && dsdt, "%s: recorded FADT and DSDT load", m->name))
 		return;
 
@@ -179,9 +156,9 @@ static void test_bad_fadt(void)
 	struct acpi_s5 s5;
 	int err;
 
-	pc = load("pc-facp.dat", &pclen);
-	q35 = load("q35-facp.dat", &q35len);
-	mvm = load("microvm-facp.dat", &mvmlen);
+	pc = load_data_file("pc-facp.dat", &pclen);
+	q35 = load_data_file("q35-facp.dat", &q35len);
+	mvm = load_data_file("microvm-facp.dat", &mvmlen);
 	if (!CHECK(pc && q35 && mvm, "recorded FADTs load"))
 		return;
 

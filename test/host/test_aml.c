@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "kernel/aml.h"
+#include "test/host/data_file.h"
 #include "test/host/tap.h"
 
 #define HDR 36 /* ACPI table header */
@@ -54,30 +55,6 @@ static const struct aml_device *by_path(const struct found *f, const char *path,
 			return &f->dev[i];
 		}
 	return NULL;
-}
-
-static uint8_t *load(const char *name, size_t *len)
-{
-	char path[256];
-	FILE *fp;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof path, "test/host/data/%s", name);
-	fp = fopen(path, "rb");
-	if (!fp)
-		return NULL;
-	fseek(fp, 0, SEEK_END);
-	n = ftell(fp);
-	fseek(fp, 0, SEEK_SET);
-	buf = malloc((size_t)n);
-	if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	*len = (size_t)n;
-	return buf;
 }
 
 /* A virtio-mmio transport in a recorded table: slot n of QEMU's layout. */
@@ -116,7 +93,7 @@ static void test_recorded(void)
 	int n;
 
 	/* -M microvm, two virtio-rng-device and one virtio-blk-device. */
-	t = load("microvm-dsdt-2rng-blk.dat", &len);
+	t = load_data_file("microvm-dsdt-2rng-blk.dat", &len);
 	if (!CHECK(t && len > HDR && memcmp(t, "DSDT", 4) == 0, "recorded microvm DSDT loads"))
 		return;
 	n = aml_walk_devices(t + HDR, len - HDR, collect, &f);
@@ -167,7 +144,7 @@ static void test_recorded(void)
 
 	/* -M microvm,ioapic2=off, one virtio-rng-device: GSI 16 + slot. */
 	memset(&f, 0, sizeof f);
-	t = load("microvm-ioapic2off-dsdt-rng.dat", &len);
+	t = load_data_file("microvm-ioapic2off-dsdt-rng.dat", &len);
 	if (!CHECK(t && len > HDR, "recorded microvm,ioapic2=off DSDT loads"))
 		return;
 	n = aml_walk_devices(t + HDR, len - HDR, collect, &f);
@@ -381,7 +358,7 @@ static void test_stop(void)
 	size_t len;
 	unsigned calls = 0;
 
-	t = load("microvm-dsdt-2rng-blk.dat", &len);
+	t = load_data_file("microvm-dsdt-2rng-blk.dat", &len);
 	if (!t)
 		return;
 	CHECK(aml_walk_devices(t + HDR, len - HDR, stop_at_first, &calls) == 42 && calls == 1,
@@ -456,7 +433,7 @@ static void test_find_name(void)
 	struct aml_package pkg;
 	uint8_t *t;
 
-	t = load("microvm-dsdt-2rng-blk.dat", &len);
+	t = load_data_file("microvm-dsdt-2rng-blk.dat", &len);
 	if (!CHECK(t != NULL, "recorded microvm DSDT loads"))
 		return;
 	CHECK(aml_find_name(t + HDR, len - HDR, "\\_SB_.VR23._UID", &obj, &olen) == 0 &&
