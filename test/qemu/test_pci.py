@@ -108,3 +108,49 @@ def test_shell_lspci_rng_irqs(qemu, disk):
 
     vm.sendline("halt")
     assert vm.wait() == STATUS_HALT
+
+
+def virtio_queues(out):
+    """`virtio` output -> {device type: {"drivers": [...], queue name:
+    {counter: value summed over the devices of that type}}}."""
+    table, dev = {}, None
+    for line in out.splitlines():
+        m = re.match(r"virtio\d+ (\w+) \(id \d+\) .* driver (\S+)", line)
+        if m:
+            dev = table.setdefault(m.group(1), {"drivers": []})
+            dev["drivers"].append(m.group(2))
+            continue
+        m = re.match(r"\s+vq \d+ (\S+)\s+(split|packed)\s+size \d+", line)
+        if m:
+            vq = dev.setdefault(m.group(1), {})
+            continue
+        if line.startswith("    "):
+            for name, val in re.findall(r"([a-z-]+) (\d+)", line):
+                vq[name] = vq.get(name, 0) + int(val)
+    return table
+
+
+def test_shell_virtio_queue_counters(qemu, disk):
+    """`virtio` lists every virtio device with its driver and each queue's
+    ring counters, and the counters follow real requests: one `rng` read
+    is one buffer added, completed and interrupted on an rng queue; one
+    `blk read` one request on req.0. The balloon shows no driver, no
+    queues."""
+    vm = qemu(machine="q35", kernel=KERNEL, append="", devices=multi_devices(disk),
+              timeout=60)
+    vm.expect_exact(PROMPT)
+    before = virtio_queues(run(vm, "virtio"))
+    assert before["balloon"] == {"drivers": ["none"]}, before
+    assert before["rng"]["drivers"] == ["virtio-rng", "virtio-rng"], before
+    assert before["net"]["drivers"] == ["virtio-net"] and "tx.0" in before["net"], before
+    run(vm, "rng 16")
+    run(vm, "blk read vda 0 4")
+    after = virtio_queues(run(vm, "virtio"))
+    for dev, vq in (("rng", "virtio-rng"), ("block", "req.0")):
+        b, a = before[dev][vq], after[dev][vq]
+        for counter in ("added", "completed", "interrupts"):
+            assert a[counter] == b[counter] + 1, (dev, counter, b, a)
+        assert a["kicks"] + a["suppressed"] == b["kicks"] + b["suppressed"] + 1, (dev, b, a)
+        assert a["device-errors"] == 0 and a["len-clamped"] == 0, (dev, a)
+    out = run(vm, "virtio virtio99")
+    assert "virtio: no device 'virtio99'" in out, out
