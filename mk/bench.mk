@@ -4,10 +4,13 @@
 # against a 256 MiB raw file and against QEMU's null-co backend (no I/O at
 # all: what is left is the guest, the ring and QEMU's virtio emulation),
 # under TCG, each with the split and the packed ring (packed=off/on), and
-# prints one table with both IOPS columns. Figures only, nothing asserted.
+# prints one table with both IOPS columns: the median of 3 runs and the
+# range (BENCH_BLK_RUNS=N to change). Figures only, nothing asserted.
 
 BENCH_TARGETS += bench-blk
+BENCH_BLK_RUNS ?= 3
 
 .PHONY: bench-blk
 bench-blk: $(KERNEL)
-	/usr/bin/python3 test/qemu/bench_blk.py --kernel $(KERNEL) --image $(BUILD)/bench-blk.img
+	/usr/bin/python3 test/qemu/bench_blk.py --kernel $(KERNEL) --image $(BUILD)/bench-blk.img \
+		--runs $(BENCH_BLK_RUNS)
