@@ -22,7 +22,10 @@
  *
  * Transmit (5.1.6.2): header + the stack's fragments as one scatterlist,
  * no copy; a completed slot hands its token back to the stack. A full ring
- * makes xmit return -EBUSY (the stack keeps the frame and retries).
+ * makes xmit return -EBUSY (the stack keeps the frame and retries). With
+ * VIRTIO_NET_F_CSUM the device finishes TCP/UDP checksums: the stack
+ * leaves them partial (kernel/net_csum.h) and says where, and the header
+ * passes that on with VIRTIO_NET_HDR_F_NEEDS_CSUM.
  *
  * Context (kernel/netdev.h): the queue callbacks only disable their own
  * interrupts and flag the device; netdev_poll() runs virtnet_poll() in
@@ -370,8 +373,10 @@ static bool tx_poll(struct virtnet *vn, struct vnet_txq *tq)
 	}
 }
 
-static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned nsegs, void *token)
+static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned nsegs,
+		     const struct netdev_tx_info *info, void *token)
 {
+	bool partial = info && info->csum_partial;
 	struct virtnet *vn = to_vn(nd);
 	struct vnet_txq *tq;
 	struct vnet_txslot *slot;
@@ -385,6 +390,15 @@ static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned 
 		total += segs[i].len;
 	if (total > vn->max_frame || total < ETH_HLEN)
 		return -EMSGSIZE;
+	/* 5.1.6.2.1: NEEDS_CSUM only with VIRTIO_NET_F_CSUM, and the result
+	 * must land inside the frame. */
+	if (partial &&
+	    (!nd->tx_csum || (uint32_t)info->csum_start + info->csum_offset + 2 > total)) {
+		pr_err("%s: partial checksum at %u+%u in a %u-byte frame%s; not sent\n", nd->name,
+		       info->csum_start, info->csum_offset, total,
+		       nd->tx_csum ? "" : " without VIRTIO_NET_F_CSUM");
+		return -EINVAL;
+	}
 	if (!nd->link_up) {
 		nd->stats.drops[NETDEV_DROP_LINK_DOWN]++;
 		return -ENETDOWN;
@@ -400,8 +414,14 @@ static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned 
 		nd->stats.tx_busy++;
 		return -EBUSY;
 	}
-	/* A fully checksummed frame, no GSO: an all-zero header (5.1.6.2). */
+	/* No GSO; a complete frame has an all-zero header, a partial one
+	 * says where the device finishes its checksum (5.1.6.2). */
 	memset(&slot->hdr, 0, sizeof slot->hdr);
+	if (partial) {
+		slot->hdr.flags = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		slot->hdr.csum_start = info->csum_start;
+		slot->hdr.csum_offset = info->csum_offset;
+	}
 	sg_init_table(slot->sg, nsegs + 1);
 	sg_set_buf(&slot->sg[0], &slot->hdr, vn->hdr_len);
 	for (unsigned i = 0; i < nsegs; i++)
@@ -428,6 +448,8 @@ static int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned 
 	tq->bytes += total;
 	nd->stats.tx_packets++;
 	nd->stats.tx_bytes += total;
+	if (partial)
+		nd->stats.tx_csum_partial++;
 	return 0;
 }
 
@@ -943,6 +965,8 @@ static int vnet_probe(struct virtio_device *vdev)
 	vn->nd.ops = &vnet_ops;
 	vn->nd.priv = vn;
 	vn->nd.max_tx_segs = NET_MAX_FRAGS;
+	/* 5.1.3: with CSUM the device accepts partially checksummed frames. */
+	vn->nd.tx_csum = virtio_has_feature(vdev, VIRTIO_NET_F_CSUM);
 	vn->nd.nqueues = 1;
 	vn->pairs = 1;
 	vn->nd.link_up = read_link(vn);

@@ -62,11 +62,23 @@ struct netdev_stats {
 	uint64_t interrupts; /* all queue and config interrupts */
 	uint64_t kicks;
 	uint64_t link_changes;
+	/* Transmit checksums (kernel/net_csum.h): frames the device was asked
+	 * to finish (NEEDS_CSUM), and padded frames finished in software. */
+	uint64_t tx_csum_partial, tx_csum_software;
 };
 
 /* Receive metadata: with `csum_partial` the stack must complete the
  * transport checksum (virtio 1.2 5.1.6.4: csum_start / csum_offset). */
 struct netdev_rx_info {
+	bool csum_partial;
+	uint16_t csum_start, csum_offset;
+};
+
+/* Transmit metadata: with `csum_partial` the frame's TCP or UDP checksum
+ * field holds the pseudo-header sum and the device must finish it from
+ * csum_start, storing the result at csum_start + csum_offset (virtio 1.2
+ * 5.1.6.2). Only for a device with `tx_csum`. */
+struct netdev_tx_info {
 	bool csum_partial;
 	uint16_t csum_start, csum_offset;
 };
@@ -92,11 +104,15 @@ struct netdev;
 struct netdev_ops {
 	/* Queues one frame (Ethernet header first) given as `nsegs` pieces,
 	 * without copying them: the memory must stay valid until
-	 * dev->tx_done(dev, token). Thread context. Returns 0; -EBUSY when the
-	 * device has no room now (nothing was queued: retry after a poll);
-	 * -EMSGSIZE when there are more than dev->max_tx_segs pieces or the
-	 * frame is too long; -ENETDOWN when the link is down. */
-	int (*xmit)(struct netdev *dev, const struct netdev_seg *segs, unsigned nsegs, void *token);
+	 * dev->tx_done(dev, token). `info` NULL: the frame is complete.
+	 * Thread context. Returns 0; -EBUSY when the device has no room now
+	 * (nothing was queued: retry after a poll); -EMSGSIZE when there are
+	 * more than dev->max_tx_segs pieces or the frame is too long;
+	 * -ENETDOWN when the link is down; -EINVAL for a partial checksum
+	 * the device cannot finish (no `tx_csum`, or offsets past the
+	 * frame). */
+	int (*xmit)(struct netdev *dev, const struct netdev_seg *segs, unsigned nsegs,
+		    const struct netdev_tx_info *info, void *token);
 	/* Does the work the interrupts announced (see above); at most
 	 * `budget` received frames. Returns true if work may be left. */
 	bool (*poll)(struct netdev *dev, unsigned budget);
@@ -120,6 +136,9 @@ struct netdev {
 	unsigned mtu;	      /* IP MTU: payload bytes after the Ethernet header */
 	unsigned max_tx_segs; /* pieces per xmit */
 	unsigned nqueues;     /* queue pairs in use */
+	/* The device finishes TCP/UDP checksums over IPv4 (xmit's info);
+	 * set by the driver before netdev_register(). */
+	bool tx_csum;
 	const char *driver;
 	volatile bool link_up;
 	/* Set from interrupt context when poll has something to do. */

@@ -72,10 +72,17 @@
 #define LWIP_TCP_KEEPALIVE 0
 #define TCP_LISTEN_BACKLOG 0
 
-/* Checksums: lwIP computes and verifies them all (the driver sends fully
- * checksummed frames; received partial checksums are completed by the
- * glue before lwIP sees them, net/netif_glue.c). */
-#define LWIP_CHECKSUM_ON_COPY 1
+/* Checksums: lwIP verifies every received one (partial checksums from the
+ * device are completed by the glue before lwIP sees them) and generates
+ * them all, except, per netif, TCP and UDP on a device that finishes them
+ * itself (virtio 1.2 5.1.6.2; net/netif_glue.c). Then lwIP leaves the
+ * field 0 (new segments, retransmissions, control segments, datagrams)
+ * and the glue writes the pseudo-header sum over it.
+ * No checksum-on-copy: tcp_write cannot know the netif, so it would sum
+ * every payload byte even where the device does it (and lwIP's copy is a
+ * memcpy followed by a separate sum, so it saves no pass elsewhere). */
+#define LWIP_CHECKSUM_CTRL_PER_NETIF 1
+#define LWIP_CHECKSUM_ON_COPY	     0
 
 /* Statistics, shown by `netstat`. */
 #define LWIP_STATS	   1

@@ -13,6 +13,7 @@
 #include "kernel/netdev.h"
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
+#include "lwip/udp.h"
 
 /* The netif of a device, or the default netif for dev == NULL. */
 struct netif *net_netif(struct netdev *dev);
@@ -31,6 +32,11 @@ struct ping_stats {
 	uint64_t min_us, avg_us, max_us;
 };
 int net_ping(const ip_addr_t *dst, unsigned count, bool quiet, struct ping_stats *st);
+
+/* udp_sendto(), except that a datagram IPv4 must fragment is checksummed
+ * by lwIP even on a device that finishes checksums (net/udp_send.c). All
+ * of the kernel's UDP sends use it. */
+err_t net_udp_sendto(struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *dst, u16_t port);
 
 /* Parses "a.b.c.d:port". 0 or -EINVAL. */
 int net_parse_peer(const char *s, ip_addr_t *ip, uint16_t *port);

@@ -93,7 +93,7 @@ static void net_selftest(void)
 				break;
 			memcpy(p->payload, st.expect, strlen(st.expect));
 			st.answered = false;
-			if (udp_sendto(pcb, p, &peer, port) == ERR_OK)
+			if (net_udp_sendto(pcb, p, &peer, port) == ERR_OK)
 				sent++;
 			pbuf_free(p);
 			netdev_wait(udp_answered, &st, 2000000000ull);

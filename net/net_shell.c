@@ -190,6 +190,10 @@ static int cmd_ifconfig(int argc, char **argv)
 		for (unsigned r = 0; r < NETDEV_DROP_COUNT; r++)
 			printf(" %s %llu", netdev_drop_name(r),
 			       (unsigned long long)d->stats.drops[r]);
+		/* partial: sent for the device to finish (kernel/net_csum.h). */
+		printf("\n  tx checksum offload %s: partial %llu, software %llu",
+		       d->tx_csum ? "on" : "off", (unsigned long long)d->stats.tx_csum_partial,
+		       (unsigned long long)d->stats.tx_csum_software);
 		printf("\n  queue pairs in use: %u\n", d->nqueues);
 		for (unsigned q = 0; d->ops->queue_stats && d->ops->queue_stats(d, q, &qs); q++)
 			printf("  queue %u: rx %llu packets %llu bytes, tx %llu packets %llu "

@@ -11,7 +11,9 @@
  * Transmit: the pbuf chain goes to the driver as fragments without a copy;
  * a reference keeps it alive until the driver's tx_done. A ring that is
  * full returns ERR_MEM: TCP keeps the segment queued and sends it later,
- * UDP callers see the error.
+ * UDP callers see the error. On a device that finishes checksums
+ * (dev->tx_csum, virtio 1.2 5.1.6.2) lwIP skips the TCP and UDP ones and
+ * each frame leaves partial (kernel/net_csum.h).
  * Timers: sys_check_timeouts() after every poll round.
  *
  * Addresses: `ip=ADDR/PREFIX[,gw=GW]` on the command line gives eth0 a
@@ -26,6 +28,7 @@
 #include "kernel/cmdline.h"
 #include "kernel/init.h"
 #include "kernel/log.h"
+#include "kernel/net_csum.h"
 #include "kernel/netdev.h"
 #include "kernel/panic.h"
 #include "kernel/timer.h"
@@ -120,6 +123,8 @@ static err_t glue_linkoutput(struct netif *nif, struct pbuf *p)
 	struct glue *g = nif->state;
 	struct netdev *dev = g->dev;
 	struct netdev_seg segs[32];
+	enum net_csum_verdict verdict = NET_CSUM_AS_IS;
+	struct netdev_tx_info info;
 	struct pbuf *q, *send = p;
 	unsigned n = 0;
 	int err;
@@ -142,12 +147,19 @@ static err_t glue_linkoutput(struct netif *nif, struct pbuf *p)
 	for (q = send; q; q = q->next)
 		if (q->len)
 			segs[n++] = (struct netdev_seg){q->payload, q->len};
-	err = dev->ops->xmit(dev, segs, n, send);
+	/* lwIP left TCP and UDP checksums to the device (glue_netif_init);
+	 * the chain is ours (referenced or cloned), so the field may be
+	 * written. */
+	if (dev->tx_csum)
+		verdict = net_csum_tx(segs, n, &info);
+	err = dev->ops->xmit(dev, segs, n, verdict == NET_CSUM_PARTIAL ? &info : NULL, send);
 	if (err) {
 		pbuf_free(send);
 		LINK_STATS_INC(link.drop);
 		return err == -EBUSY ? ERR_MEM : err == -ENETDOWN ? ERR_CONN : ERR_IF;
 	}
+	if (verdict == NET_CSUM_SOFTWARE)
+		dev->stats.tx_csum_software++;
 	LINK_STATS_INC(link.xmit);
 	return ERR_OK;
 }
@@ -196,6 +208,14 @@ static err_t glue_netif_init(struct netif *nif)
 	nif->flags = NETIF_FLAG_BROADCAST | NETIF_FLAG_ETHARP | NETIF_FLAG_ETHERNET;
 	nif->output = etharp_output;
 	nif->linkoutput = glue_linkoutput;
+	/* A device that finishes TCP and UDP checksums gets them partial
+	 * (lwIP leaves the field 0, glue_linkoutput writes the pseudo-header
+	 * sum); IP header and ICMP checksums are still made here, and every
+	 * received checksum is still checked. A UDP datagram larger than
+	 * the MTU is checksummed by lwIP all the same (net/udp_send.c). */
+	if (g->dev->tx_csum)
+		NETIF_SET_CHECKSUM_CTRL(nif, NETIF_CHECKSUM_ENABLE_ALL & ~(NETIF_CHECKSUM_GEN_TCP |
+									   NETIF_CHECKSUM_GEN_UDP));
 	netif_set_hostname(nif, "virtio-os");
 	return ERR_OK;
 }

@@ -35,7 +35,7 @@ static void udp_echo_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const 
 			  u16_t port)
 {
 	net_service_stats.udp_echo++;
-	udp_sendto(pcb, p, addr, port);
+	net_udp_sendto(pcb, p, addr, port);
 	pbuf_free(p);
 }
 
