@@ -5,7 +5,10 @@
  *       send BYTES of a position-dependent pattern, check every byte that
  *       comes back;
  *   nettest udp A.B.C.D:PORT COUNT [SIZE]   send COUNT datagrams as fast
- *       as the device takes them, report packets/s.
+ *       as the device takes them, report packets/s. Datagram n holds n as
+ *       a little-endian 32-bit number, then pattern(n * SIZE + i) for each
+ *       byte i after it, so a receiver can check every byte and every
+ *       datagram carries a different checksum.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -184,9 +187,10 @@ static int nettest_udp(const ip_addr_t *dst, u16_t port, unsigned count, unsigne
 			netdev_wait(never, NULL, 0);
 			continue;
 		}
-		memset(p->payload, 0, size);
+		for (unsigned i = sizeof sent; i < size; i++)
+			((uint8_t *)p->payload)[i] = pattern((uint64_t)sent * size + i);
 		memcpy(p->payload, &sent, sizeof sent);
-		err = udp_sendto(pcb, p, dst, port);
+		err = net_udp_sendto(pcb, p, dst, port);
 		pbuf_free(p);
 		if (err == ERR_OK) {
 			sent++;
