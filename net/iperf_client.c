@@ -153,6 +153,11 @@ static bool ic_send_over(void *arg)
 {
 	struct iperf_client *c = arg;
 
+	/* After every poll round, not only on acknowledgements: a write
+	 * refused for lack of pbufs (held by the driver until its tx_done)
+	 * when everything sent is already acknowledged would otherwise wait
+	 * for a sent callback that never comes, and the stream stalls. */
+	ic_push(c);
 	return c->failed || c->closed || time_ns() >= c->deadline_ns;
 }
 
