@@ -4,17 +4,24 @@ hostfwd) and guest -> host (the guest's `iperf -c` against a host `iperf
 -s`, reached as 10.0.2.2), and UDP packets/s from the guest to a host
 socket. TCG, figures only.
 
-Only 127.0.0.1 is ever contacted."""
+Only 127.0.0.1 is ever contacted, except by the tap rows: with root (ip
+netns, a tap), guest -> Linux TCP throughput over a tap inside a network
+namespace the benchmark creates and deletes, with transmit checksum
+offload (VIRTIO_NET_F_CSUM, csum=on) and without (csum=off); the guest's
+`iperf -c` against `iperf -s` in the namespace, several runs each.
+Without root or namespaces those rows are skipped with the reason."""
 
 import argparse
 import os
 import re
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import threading
 import time
+import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,21 +64,41 @@ def host_to_guest(port):
     return f"n/a ({len(want)} matching legs; {last_line(r.stdout)})"
 
 
-def guest_to_host(vm):
+def wait_listening_ns(ns, addr, port, timeout=10):
+    """wait_listening() for a server at addr:port inside namespace ns."""
+    want = f"{socket.inet_aton(addr)[::-1].hex().upper()}:{port:04X}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tcp = subprocess.run(["ip", "netns", "exec", ns, "cat", "/proc/net/tcp"],
+                             stdout=subprocess.PIPE, text=True, timeout=10).stdout
+        for line in tcp.splitlines()[1:]:
+            fields = line.split()
+            if fields[1] == want and fields[3] == "0A":  # TCP_LISTEN
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {addr}:{port} in {ns} after {timeout} s")
+
+
+def guest_to_host(vm, bind="127.0.0.1", target="10.0.2.2", ns=None):
     """The guest's `iperf -c` (net/iperf_client.c) -> a host `iperf -s`
     on 127.0.0.1, which the guest reaches as 10.0.2.2 (slirp's alias for
-    the host's loopback). The figure is the host server's own report.
+    the host's loopback); or, with `ns`, on `bind` inside that namespace,
+    reached as `target`. The figure is the host server's own report.
 
     Not `iperf -c ... -r` against lwiperf: lwiperf 2.1.3 aborts an iperf
     2.1 client's stream when it asks for the reverse leg (it expects iperf
     2.0's header layout), so the reverse connection rarely happened; see
     net/iperf_client.c."""
     port = free_port()
-    srv = subprocess.Popen(["iperf", "-s", "-B", "127.0.0.1", "-p", str(port), "-f", "m"],
+    prefix = ["ip", "netns", "exec", ns] if ns else []
+    srv = subprocess.Popen(prefix + ["iperf", "-s", "-B", bind, "-p", str(port), "-f", "m"],
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        wait_listening(port)
-        guest = shell(vm, f"iperf -c 10.0.2.2 -p {port} -t {SECONDS}", timeout=SECONDS + 60)
+        if ns:
+            wait_listening_ns(ns, bind, port)
+        else:
+            wait_listening(port)
+        guest = shell(vm, f"iperf -c {target} -p {port} -t {SECONDS}", timeout=SECONDS + 60)
     finally:
         time.sleep(0.5)
         srv.send_signal(signal.SIGINT)  # iperf 2 prints what it has, then exits
@@ -113,6 +140,84 @@ def udp_pps(vm, count=20000, size=64):
     return (m.group(1) if m else "n/a"), got[0], count
 
 
+# Figures vary more between boots than between runs of one boot, so the
+# two settings take turns: TAP_BOOTS boots each, TAP_RUNS runs per boot.
+TAP_HOST, TAP_GUEST, TAP_BOOTS, TAP_RUNS = "10.199.0.1", "10.199.0.2", 3, 2
+
+
+class NsQemu(Qemu):
+    """QEMU run inside a namespace, so its tap is found there."""
+
+    def __init__(self, ns, **kw):
+        super().__init__(**kw)
+        self.ns = ns
+
+    def args(self):
+        return ["ip", "netns", "exec", self.ns] + super().args()
+
+
+def vcpu_seconds(pid):
+    """CPU time QEMU's TCG vCPU thread has used: the guest's own work
+    (a halted guest's vCPU thread sleeps). Threads are named with
+    -name debug-threads=on."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            if not f.read().startswith("CPU 0/TCG"):
+                continue
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return None
+
+
+def tap_offload(kernel):
+    """Guest -> Linux TCP over a tap, csum=on vs csum=off: a list of
+    (csum, [(Mbit/s, vCPU ms per MB) per run], frames sent partial), or a
+    reason to skip."""
+    if os.geteuid() != 0:
+        return "skipped: needs root for ip netns and a tap"
+    if not os.path.exists("/dev/net/tun"):
+        return "skipped: no /dev/net/tun"
+    ns = "vos-bench-" + uuid.uuid4().hex[:8]
+    r = subprocess.run(["ip", "netns", "add", ns], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
+    if r.returncode != 0:
+        return f"skipped: ip netns add refused: {r.stdout.strip()}"
+    try:
+        for cmd in (("ip", "tuntap", "add", "dev", "vtap0", "mode", "tap"),
+                    ("ip", "addr", "add", f"{TAP_HOST}/24", "dev", "vtap0"),
+                    ("ip", "link", "set", "vtap0", "up"), ("ip", "link", "set", "lo", "up")):
+            r = subprocess.run(["ip", "netns", "exec", ns, *cmd], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                return f"skipped: {' '.join(cmd)} refused: {r.stdout.strip()}"
+        rows = {"on": ([], []), "off": ([], [])}
+        for csum in ("on", "off") * TAP_BOOTS:
+            vm = NsQemu(ns, machine="q35", kernel=kernel, append=f"ip={TAP_GUEST}/24",
+                        devices=["-name", "bench,debug-threads=on",
+                                 "-netdev", "tap,id=n0,ifname=vtap0,script=no,downscript=no,"
+                                 "vhost=off", "-device", f"virtio-net-pci,netdev=n0,csum={csum}"],
+                        timeout=60 + TAP_RUNS * (SECONDS + 30))
+            vm.start()
+            try:
+                wait_address(vm, TAP_GUEST)
+                runs = []
+                for _ in range(TAP_RUNS):
+                    cpu = vcpu_seconds(vm.child.pid)
+                    rate = guest_to_host(vm, TAP_HOST, TAP_HOST, ns)
+                    cpu = vcpu_seconds(vm.child.pid) - cpu if cpu is not None else None
+                    mb = float(rate.split()[0]) * SECONDS / 8 if rate[0].isdigit() else 0
+                    runs.append((rate, cpu * 1000 / mb if cpu is not None and mb else None))
+                m = re.search(r"tx checksum offload \w+: partial (\d+)", shell(vm, "ifconfig"))
+            finally:
+                vm.close()
+            rows[csum][0].extend(runs)
+            rows[csum][1].append(m.group(1) if m else "?")
+        return [(csum, runs, "/".join(partial)) for csum, (runs, partial) in rows.items()]
+    finally:
+        subprocess.run(["ip", "netns", "del", ns])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", required=True)
@@ -141,6 +246,25 @@ def main():
     print(f"{'device':58s} {'host->guest TCP':>18s} {'guest->host TCP':>28s}  guest->host UDP")
     for r in rows:
         print(f"{r[0]:58s} {r[1]:>18s} {r[2]:>28s}  {r[3]}")
+    tap = tap_offload(a.kernel)
+    print(f"bench-net tap: guest `iperf -c` -> Linux `iperf -s` over a tap in a network "
+          f"namespace (virtio-net-pci, vhost=off), {SECONDS} s per run, {TAP_RUNS} runs in each "
+          f"of {TAP_BOOTS} boots per setting, the settings alternating")
+    if isinstance(tap, str):
+        print(f"  {tap}")
+        return
+    print("  (guest CPU: the QEMU vCPU thread's CPU time per MB sent, which the rate hides "
+          "when the 64 KiB window, not the guest, is the limit)")
+    for csum, runs, partial in tap:
+        vals = [float(r.split()[0]) for r, _ in runs if r[0].isdigit()]
+        cpus = [c for _, c in runs if c is not None]
+        med = f"median {statistics.median(vals):.0f} Mbit/s" if vals else "no result"
+        if cpus:
+            med += f", guest CPU median {statistics.median(cpus):.2f} ms/MB"
+        print(f"  csum={csum:3s}: {', '.join(r for r, _ in runs)}; {med}; "
+              f"frames sent partial per boot: {partial}")
+        print(f"           guest CPU ms/MB per run: "
+              f"{', '.join(f'{c:.2f}' if c is not None else 'n/a' for _, c in runs)}")
 
 
 if __name__ == "__main__":
