@@ -22,14 +22,17 @@
 #define UDP_HLEN       8
 #define UDP_CSUM_OFF   6
 
-/* Copies `len` bytes at frame offset `off` to `out`; false if the frame
- * is shorter. */
-static bool frame_read(const struct netdev_seg *segs, unsigned nsegs, uint32_t off, void *out,
-		       uint32_t len)
+/* Copies `len` bytes between frame offset `off` and `buf`: out of the
+ * frame, or into it when `to_frame` (the pieces are const for the
+ * device's sake, but their memory is the caller's own, net_csum.h).
+ * False if the frame is shorter. */
+static bool frame_copy(const struct netdev_seg *segs, unsigned nsegs, uint32_t off, void *buf,
+		       uint32_t len, bool to_frame)
 {
-	uint8_t *o = out;
+	uint8_t *b = buf;
 
 	for (unsigned i = 0; i < nsegs && len; i++) {
+		uint8_t *piece = (uint8_t *)segs[i].data;
 		uint32_t n;
 
 		if (off >= segs[i].len) {
@@ -37,35 +40,28 @@ static bool frame_read(const struct netdev_seg *segs, unsigned nsegs, uint32_t o
 			continue;
 		}
 		n = segs[i].len - off < len ? segs[i].len - off : len;
-		memcpy(o, (const uint8_t *)segs[i].data + off, n);
-		o += n;
+		if (to_frame)
+			memcpy(piece + off, b, n);
+		else
+			memcpy(b, piece + off, n);
+		b += n;
 		len -= n;
 		off = 0;
 	}
 	return len == 0;
 }
 
-/* The reverse; the caller checked that the bytes exist. The pieces are
- * const for the device's sake, but their memory is the caller's own
- * (net_csum.h). */
-static void frame_write(const struct netdev_seg *segs, unsigned nsegs, uint32_t off, const void *in,
+static bool frame_read(const struct netdev_seg *segs, unsigned nsegs, uint32_t off, void *out,
+		       uint32_t len)
+{
+	return frame_copy(segs, nsegs, off, out, len, false);
+}
+
+/* The caller checked that the bytes exist. */
+static void frame_write(const struct netdev_seg *segs, unsigned nsegs, uint32_t off, void *in,
 			uint32_t len)
 {
-	const uint8_t *s = in;
-
-	for (unsigned i = 0; i < nsegs && len; i++) {
-		uint32_t n;
-
-		if (off >= segs[i].len) {
-			off -= segs[i].len;
-			continue;
-		}
-		n = segs[i].len - off < len ? segs[i].len - off : len;
-		memcpy((uint8_t *)segs[i].data + off, s, n);
-		s += n;
-		len -= n;
-		off = 0;
-	}
+	frame_copy(segs, nsegs, off, in, len, true);
 }
 
 static uint16_t get16(const uint8_t *p)

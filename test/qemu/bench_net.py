@@ -26,7 +26,8 @@ import uuid
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from qemu import Qemu  # noqa: E402
-from net_helpers import free_port, shell, user_netdev, wait_address, wait_listening  # noqa: E402
+from net_helpers import (NsQemu, free_port, shell, user_netdev, wait_address,  # noqa: E402
+                         wait_listening)
 
 SECONDS = 5
 
@@ -143,17 +144,6 @@ def udp_pps(vm, count=20000, size=64):
 # Figures vary more between boots than between runs of one boot, so the
 # two settings take turns: TAP_BOOTS boots each, TAP_RUNS runs per boot.
 TAP_HOST, TAP_GUEST, TAP_BOOTS, TAP_RUNS = "10.199.0.1", "10.199.0.2", 3, 2
-
-
-class NsQemu(Qemu):
-    """QEMU run inside a namespace, so its tap is found there."""
-
-    def __init__(self, ns, **kw):
-        super().__init__(**kw)
-        self.ns = ns
-
-    def args(self):
-        return ["ip", "netns", "exec", self.ns] + super().args()
 
 
 def vcpu_seconds(pid):

@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.request
 
-from qemu import PROMPT, qmp  # noqa: F401 (qmp re-exported for the net tests)
+from qemu import PROMPT, Qemu, qmp  # noqa: F401 (qmp re-exported for the net tests)
 
 MIB = 1 << 20
 
@@ -59,6 +59,18 @@ def wait_listening(port, timeout=10):
                     return
         time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
+
+
+class NsQemu(Qemu):
+    """QEMU run inside a network namespace, so the tap created there is
+    found (test_net_tap.py, bench_net.py)."""
+
+    def __init__(self, ns, **kw):
+        super().__init__(**kw)
+        self.ns = ns
+
+    def args(self):
+        return ["ip", "netns", "exec", self.ns] + super().args()
 
 
 def user_netdev(hostfwd=(), netid="n0", extra=""):

@@ -25,8 +25,8 @@ import uuid
 
 import pytest
 
-from qemu import KERNEL, Qemu
-from net_helpers import counters, shell, wait_address
+from qemu import KERNEL
+from net_helpers import NsQemu, counters, shell, wait_address
 
 GUEST = "10.199.0.2"
 ETH_HLEN = 14
@@ -68,17 +68,6 @@ def netns(request):
         yield name
     finally:
         run("ip", "netns", "del", name, check=False)
-
-
-class NsQemu(Qemu):
-    """QEMU run inside the namespace, so the tap is found there."""
-
-    def __init__(self, ns, **kw):
-        super().__init__(**kw)
-        self.ns = ns
-
-    def args(self):
-        return ["ip", "netns", "exec", self.ns] + super().args()
 
 
 def start(request, tmp_path, ns, devices):
