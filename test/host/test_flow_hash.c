@@ -95,9 +95,10 @@ static void test_one_flow_one_queue(void)
 	      q);
 }
 
-/* Sixteen connections from a Linux peer, ports base, base+2, ... (what
- * Linux 6.2 and later give connect()): the case that sent every connection
- * to one queue with the driver's first hash. */
+/* Sixteen connections from a Linux peer, ports base, base+2, ... (Linux
+ * gives connect() even ports: 16 in a row on the 6.18 kernel we run on):
+ * the case that sent every connection to one queue with the driver's
+ * first hash. */
 static void test_linux_even_ports_spread(void)
 {
 	unsigned windows = 0, one_queue = 0;
