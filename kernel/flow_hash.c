@@ -4,9 +4,9 @@
  * Why the final mixing step matters: Linux hands connect() even ephemeral
  * ports (keeping odd ones for bind()), so sixteen connections from one
  * host differ only in a few low bits of one port, bit 0 never. A plain
- * FNV hash reduced modulo the
- * queue count keeps those bits' parity structure, and more than half the
- * time sent every such connection to the same queue. Murmur3's finaliser
+ * FNV hash reduced modulo the queue count keeps those bits' parity
+ * structure, and more than half the time sent every such connection to
+ * the same queue. Murmur3's finaliser
  * spreads each input bit over the whole word, and the reduction then uses
  * the high bits (multiply and shift) rather than the low ones.
  */
