@@ -641,13 +641,15 @@ static int vblk_probe(struct virtio_device *vdev)
 		q->slots_size = size * sizeof(struct vblk_slot);
 		q->slots = dma_alloc(q->slots_size, 64);
 		if (!q->slots || size < 3) {
+			/* q lives in vb: decide before freeing it. */
+			err = q->slots ? -EINVAL : -ENOMEM;
 			pr_err("virtio%d: blk: queue %u of size %u: %s\n", vdev->index, i, size,
 			       q->slots ? "expected at least 3 entries" : "no memory for requests");
 			free_queues(vb);
 			virtio_reset_device(vdev);
 			virtio_del_vqs(vdev);
 			free(vb);
-			return q->slots ? -EINVAL : -ENOMEM;
+			return err;
 		}
 		for (unsigned s = 0; s < size; s++)
 			q->slots[s].next_free = s + 1 < size ? &q->slots[s + 1] : NULL;
