@@ -156,10 +156,26 @@ static struct vblk *to_vblk(const struct blkdev *dev)
 
 /* ---- Completion (interrupt context) ------------------------------------ */
 
+/* Puts the slot back and completes its request when it was the last
+ * chunk; `err` (0 or a negative errno) is the chunk's result. */
+static void finish_slot(struct vblk_queue *q, struct vblk_slot *slot, int err)
+{
+	struct blk_request *req = slot->req;
+
+	if (err && !req->error)
+		req->error = err;
+	q->completed++;
+	slot->req = NULL;
+	slot->next_free = q->free;
+	q->free = slot;
+	req->inflight--;
+	if (req->issued_all && req->inflight == 0)
+		blk_complete(req);
+}
+
 static void complete_slot(struct vblk_queue *q, struct vblk_slot *slot, unsigned len)
 {
 	struct vblk *vb = q->vb;
-	struct blk_request *req = slot->req;
 	int unwritten;
 	int err = vblk_status_to_errno(slot->status, len, &unwritten);
 
@@ -180,15 +196,35 @@ static void complete_slot(struct vblk_queue *q, struct vblk_slot *slot, unsigned
 	} else if (err) {
 		vb->unsupported++;
 	}
-	if (err && !req->error)
-		req->error = err;
-	q->completed++;
-	slot->req = NULL;
-	slot->next_free = q->free;
-	q->free = slot;
-	req->inflight--;
-	if (req->issued_all && req->inflight == 0)
-		blk_complete(req);
+	finish_slot(q, slot, err);
+}
+
+/* A queue the ring found broken (the device returned an id it was never
+ * given, more buffers than it held, ...) completes nothing more: without
+ * this its requests, and everyone waiting on them, would wait forever.
+ * Reset the device so it stops using our buffers, give up on it (FAILED,
+ * 2.1), and fail every request it held, on every queue, with -EIO. Later
+ * submissions fail at once: broken rings refuse new buffers. */
+static void vblk_fail_device(struct vblk *vb)
+{
+	struct virtio_device *vdev = vb->vdev;
+
+	if (vdev->failed)
+		return;
+	pr_err("%s: virtio%d broke a request queue; device reset, its requests fail with "
+	       "-EIO\n",
+	       vb->blk.name, vdev->index);
+	virtio_reset_device(vdev);
+	virtio_break_device(vdev);
+	vdev->failed = true;
+	vdev->fail_step = "request queue broken";
+	virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
+	for (unsigned i = 0; i < vb->nq; i++) {
+		struct vblk_slot *slot;
+
+		while ((slot = virtqueue_detach_unused_buf(vb->q[i].vq)))
+			finish_slot(&vb->q[i], slot, -EIO);
+	}
 }
 
 /* The vq callback: drain, then re-enable callbacks and drain again if
@@ -205,6 +241,8 @@ static void vblk_vq_done(struct virtqueue *vq)
 		while ((slot = virtqueue_get_buf(vq, &len)))
 			complete_slot(q, slot, len);
 	} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
+	if (virtqueue_is_broken(vq))
+		vblk_fail_device(q->vb);
 }
 
 /* ---- Issuing (thread context, interrupts off) --------------------------- */
