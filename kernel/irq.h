@@ -56,6 +56,7 @@ unsigned isa_irq_to_gsi(unsigned isa_irq, unsigned *flags);
 uint64_t irq_vector_count(int vector);
 void irq_print_counts(void);
 
+#ifndef HOST_TEST
 /* Save/restore the interrupt flag, for thread-context code that touches
  * state an interrupt handler also touches (one CPU: that is all it takes). */
 static inline unsigned long irq_save(void)
@@ -78,5 +79,14 @@ static inline void wait_for_interrupt(void)
 {
 	__asm__ volatile("sti; hlt; cli" : : : "memory");
 }
+
+#else
+/* Host tests (test/host) run in user mode, where cli, sti and hlt fault:
+ * test/host/shim/irq_host.c keeps the flag in a variable, and its
+ * wait_for_interrupt() lets the test deliver the interrupt being waited for. */
+unsigned long irq_save(void);
+void irq_restore(unsigned long flags);
+void wait_for_interrupt(void);
+#endif
 
 #endif
