@@ -21,30 +21,9 @@
 #include <string.h>
 
 #include "kernel/boot_info.h"
+#include "kernel/irq.h"
 #include "kernel/log.h"
 #include "kernel/mm.h"
-
-#ifdef HOST_TEST
-/* The host test is one thread with no interrupts to turn off. */
-static unsigned long mm_lock(void)
-{
-	return 0;
-}
-static void mm_unlock(unsigned long flags)
-{
-	(void)flags;
-}
-#else
-#include "kernel/irq.h"
-static unsigned long mm_lock(void)
-{
-	return irq_save();
-}
-static void mm_unlock(unsigned long flags)
-{
-	irq_restore(flags);
-}
-#endif
 
 /* Below this, the BIOS and the real-mode world keep their data. */
 #define LOW_MEMORY_END (1ull << 20)
@@ -293,10 +272,10 @@ void mm_init(void)
 void mm_reserve(uint64_t base, uint64_t len)
 {
 	uint64_t end = base + len < base ? UINT64_MAX : base + len;
-	unsigned long flags = mm_lock();
+	unsigned long flags = irq_save();
 
 	mark_used(base, end);
-	mm_unlock(flags);
+	irq_restore(flags);
 }
 
 /* First fit: the lowest run of `count` free pages. Returns its index or
@@ -327,7 +306,7 @@ static size_t find_run(size_t count)
 
 void *page_alloc_uninit(size_t count)
 {
-	unsigned long flags = mm_lock();
+	unsigned long flags = irq_save();
 	size_t i = count == 0 || count > nfree ? (size_t)-1 : find_run(count);
 
 	if (i != (size_t)-1) {
@@ -337,7 +316,7 @@ void *page_alloc_uninit(size_t count)
 		if (i == first_free)
 			first_free = i + count;
 	}
-	mm_unlock(flags);
+	irq_restore(flags);
 	return i == (size_t)-1 ? NULL : (void *)(uintptr_t)(mem_lo + i * PAGE_SIZE);
 }
 
@@ -363,12 +342,12 @@ void page_free(void *p, size_t count)
 		return;
 	}
 	i = (a - mem_lo) / PAGE_SIZE;
-	unsigned long flags = mm_lock();
+	unsigned long flags = irq_save();
 	/* Check everything before changing anything: a double free must not
 	 * leave the bitmap half updated. */
 	for (size_t k = i; k < i + count; k++) {
 		if (!test_bit(k)) {
-			mm_unlock(flags);
+			irq_restore(flags);
 			pr_err("mm: page_free(%p, %zu): page 0x%llx is already free (double "
 			       "free?)\n",
 			       p, count, (unsigned long long)(mem_lo + k * PAGE_SIZE));
@@ -380,7 +359,7 @@ void page_free(void *p, size_t count)
 	nfree += count;
 	if (i < first_free)
 		first_free = i;
-	mm_unlock(flags);
+	irq_restore(flags);
 }
 
 void mm_get_stats(struct mm_stats *st)
