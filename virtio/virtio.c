@@ -421,12 +421,19 @@ bool virtio_check_needs_reset(struct virtio_device *vdev)
 
 	if (!(status & VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET))
 		return false;
-	if (!vdev->needs_reset)
-		pr_err("virtio%d (%s): device set DEVICE_NEEDS_RESET (status 0x%02x); its queues "
-		       "are now broken until the device is reset\n",
-		       vdev->index, virtio_id_name(vdev->id.device), status);
+	if (vdev->needs_reset)
+		return true;
+	pr_err("virtio%d (%s): device set DEVICE_NEEDS_RESET (status 0x%02x); its queues "
+	       "are now broken until the device is reset\n",
+	       vdev->index, virtio_id_name(vdev->id.device), status);
 	vdev->needs_reset = true;
 	virtio_break_device(vdev);
+	/* The device will complete nothing more. Drivers learn that a queue
+	 * broke in its callback (where a ring breaks on a bad completion), so
+	 * run each once: what a driver holds is failed, not waited for. */
+	for (struct virtqueue *vq = vdev->vqs; vq; vq = vq->next)
+		if (vq->callback)
+			vq->callback(vq);
 	return true;
 }
 

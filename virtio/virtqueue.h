@@ -120,8 +120,10 @@ typedef void vq_callback_t(struct virtqueue *vq);
 
 struct virtqueue {
 	const struct virtqueue_ops *ops;
-	/* Called by vring_interrupt() when the device used buffers; NULL for
-	 * a queue the driver only polls. Interrupt context. */
+	/* Called by vring_interrupt() when the device used buffers, and once
+	 * more when the core breaks the queue (DEVICE_NEEDS_RESET): it must
+	 * cope with virtqueue_is_broken(). NULL for a queue the driver only
+	 * polls. Interrupt context. */
 	vq_callback_t *callback;
 	const char *name;
 	struct virtio_device *vdev;

@@ -827,6 +827,50 @@ static void test_twice(void)
 	simblk_free(s);
 }
 
+/* DEVICE_NEEDS_RESET (2.1.2) with three reads held by the device: the
+ * config interrupt makes the core break every queue and run each queue's
+ * callback once, so the driver fails what it holds instead of waiting
+ * for completions that will never come. */
+static void test_needs_reset(void)
+{
+	struct simblk *s = simblk_new(&hostile_opts);
+	static struct blk_request reqs[3];
+	unsigned resets;
+	bool done;
+	int err;
+
+	if (!s->blk) {
+		CHECK(false, "hostile device bound");
+		simblk_free(s);
+		return;
+	}
+	ndone = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		reqs[i] = (struct blk_request){.op = BLK_OP_READ,
+					       .sector = 8 * i,
+					       .count = 8,
+					       .buf = rbuf + 4096 * i,
+					       .done = count_done};
+		blk_submit(s->blk, &reqs[i]);
+	}
+	s->hold = true;
+	device_run(s);
+	s->hold = false;
+	s->nheld = 0; /* the device drops them */
+	resets = s->t.resets;
+	s->t.status |= VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET;
+	virtio_config_changed(&s->t.vdev);
+	done = pump(s, 3);
+	CHECK(done && reqs[0].status == -EIO && reqs[1].status == -EIO && reqs[2].status == -EIO &&
+		      s->t.resets > resets,
+	      "DEVICE_NEEDS_RESET with 3 reads held: the device is reset and all 3 fail with -EIO, "
+	      "nothing hangs (%u of 3 done)",
+	      ndone);
+	err = blk_read(s->blk, 0, 8, rbuf);
+	CHECK(err == -EIO, "a later read fails at once (%s)", blk_errname(err));
+	simblk_free(s);
+}
+
 int main(void)
 {
 	irq_host_wait_hook = wait_hook;
@@ -840,6 +884,7 @@ int main(void)
 	test_bad_status();
 	test_bogus_id();
 	test_twice();
+	test_needs_reset();
 
 	CHECK(irq_host_enabled && dma_host_outstanding == 0,
 	      "interrupts enabled again, every ring and request slot freed (%ld left)",
