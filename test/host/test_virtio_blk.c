@@ -755,6 +755,25 @@ static void test_bad_status(void)
 	simblk_free(s);
 }
 
+/* Submits three 8-sector reads and lets the device take them without
+ * answering; returns how many chains it holds. */
+static unsigned hold_three_reads(struct simblk *s, struct blk_request reqs[3])
+{
+	ndone = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		reqs[i] = (struct blk_request){.op = BLK_OP_READ,
+					       .sector = 8 * i,
+					       .count = 8,
+					       .buf = rbuf + 4096 * i,
+					       .done = count_done};
+		blk_submit(s->blk, &reqs[i]);
+	}
+	s->hold = true;
+	device_run(s);
+	s->hold = false;
+	return s->nheld;
+}
+
 static void test_bogus_id(void)
 {
 	struct simblk *s = simblk_new(&hostile_opts);
@@ -770,19 +789,7 @@ static void test_bogus_id(void)
 	}
 	/* Three reads in flight; the device serves the first but names a
 	 * descriptor that heads no chain (each chain is 3 long here). */
-	ndone = 0;
-	for (unsigned i = 0; i < 3; i++) {
-		reqs[i] = (struct blk_request){.op = BLK_OP_READ,
-					       .sector = 8 * i,
-					       .count = 8,
-					       .buf = rbuf + 4096 * i,
-					       .done = count_done};
-		blk_submit(s->blk, &reqs[i]);
-	}
-	s->hold = true;
-	device_run(s);
-	s->hold = false;
-	held = s->nheld;
+	held = hold_three_reads(s, reqs);
 	s->nheld = 0;
 	num = s->q[0].vr.num;
 	resets = s->t.resets;
@@ -844,18 +851,7 @@ static void test_needs_reset(void)
 		simblk_free(s);
 		return;
 	}
-	ndone = 0;
-	for (unsigned i = 0; i < 3; i++) {
-		reqs[i] = (struct blk_request){.op = BLK_OP_READ,
-					       .sector = 8 * i,
-					       .count = 8,
-					       .buf = rbuf + 4096 * i,
-					       .done = count_done};
-		blk_submit(s->blk, &reqs[i]);
-	}
-	s->hold = true;
-	device_run(s);
-	s->hold = false;
+	hold_three_reads(s, reqs);
 	s->nheld = 0; /* the device drops them */
 	resets = s->t.resets;
 	s->t.status |= VIRTIO_CONFIG_S_DEVICE_NEEDS_RESET;
