@@ -16,8 +16,8 @@
  * With VIRTIO_F_RING_RESET (2.6.1) one queue can be reset through
  * queue_reset and set up again with other parameters (a new ring size):
  * virtqueue_resize() uses it. queue_reset sits after the virtio 1.0 fields,
- * so a device whose common configuration is too short to hold it gets the
- * config ops without queue reset and the feature is never negotiated.
+ * so for a device whose common configuration is too short to hold it the
+ * feature reads as not offered and is never negotiated.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -203,6 +203,14 @@ static uint64_t vm_get_features(struct virtio_device *vdev)
 	f = mmio_read32(common(vp, VP_DF));
 	mmio_write32(common(vp, VP_DFSELECT), 1);
 	f |= (uint64_t)mmio_read32(common(vp, VP_DF)) << 32;
+	/* Queue reset goes through queue_reset; a common configuration too
+	 * short to hold it cannot do what the bit promises. */
+	if ((f & VIRTIO_BIT(VIRTIO_F_RING_RESET)) && vp->common_len < VP_COMMON_LEN_RESET) {
+		pr_warn("virtio-pci %s: offers VIRTIO_F_RING_RESET, but its common config is %u "
+			"bytes, expected >= %u to hold queue_reset; queue reset not used\n",
+			vp->name, vp->common_len, VP_COMMON_LEN_RESET);
+		f &= ~VIRTIO_BIT(VIRTIO_F_RING_RESET);
+	}
 	return f;
 }
 
@@ -488,24 +496,7 @@ static uint8_t vm_read_isr(struct virtio_pci_device *vp)
 	return mmio_read8(vp->isr);
 }
 
-/* Two tables: the core offers VIRTIO_F_RING_RESET exactly when a device's
- * ops can reset a queue (virtio/virtio.c), and only a common configuration
- * long enough to hold queue_reset can; that is known per device, at probe. */
 static const struct virtio_config_ops virtio_pci_modern_config_ops = {
-	.reset = vm_reset,
-	.get_status = vm_get_status,
-	.set_status = vm_set_status,
-	.get_features = vm_get_features,
-	.finalize_features = vm_finalize_features,
-	.get = vm_get,
-	.set = vm_set,
-	.generation = vm_generation,
-	.find_vqs = vp_find_vqs,
-	.del_vqs = vp_del_vqs,
-	.bus_name = vp_bus_name,
-};
-
-static const struct virtio_config_ops virtio_pci_modern_vq_reset_config_ops = {
 	.reset = vm_reset,
 	.get_status = vm_get_status,
 	.set_status = vm_set_status,
@@ -540,15 +531,7 @@ int virtio_pci_modern_probe(struct virtio_pci_device *vp)
 	pci_enable(vp->pdev, PCI_COMMAND_MEMORY);
 	vp->modern = true;
 	vp->vdev.legacy = false;
-	vp->vdev.config = &virtio_pci_modern_vq_reset_config_ops;
-	if (vp->common_len < VP_COMMON_LEN_RESET) {
-		vp->vdev.config = &virtio_pci_modern_config_ops;
-		if (vm_get_features(&vp->vdev) & VIRTIO_BIT(VIRTIO_F_RING_RESET))
-			pr_warn("virtio-pci %s: offers VIRTIO_F_RING_RESET, but its common config "
-				"is %u bytes, expected >= %u to hold queue_reset; queue reset not "
-				"used\n",
-				vp->name, vp->common_len, VP_COMMON_LEN_RESET);
-	}
+	vp->vdev.config = &virtio_pci_modern_config_ops;
 	vp->ops = &virtio_pci_modern_ops;
 	return 0;
 }
