@@ -38,10 +38,15 @@ KLDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -Wl,--build-id=non
 	    -T linker/kernel.ld
 LIBGCC   := $(shell $(KCC) -print-libgcc-file-name)
 
-# Every layer is a folder; every .c/.S in it belongs to the kernel. The EFI
-# loader (arch/x86_64/boot/efi) is a separate program with its own rules.
-KSRCS := $(wildcard arch/x86_64/*.c arch/x86_64/*.S arch/x86_64/boot/*.S \
-		    kernel/*.c drivers/*.c virtio/*.c net/*.c)
+# The kernel's folders, bottom up in the layer order of docs/ARCHITECTURE.md
+# (test/test_layers.py checks that the two agree). Every .c/.S in them belongs
+# to the kernel, linked in this order. The EFI loader (arch/x86_64/boot/efi)
+# is a separate program with its own rules.
+KDIRS := arch/x86_64/boot arch/x86_64 \
+	 kernel/lib kernel/console kernel/shell kernel/selftest kernel/mm kernel/libc \
+	 kernel/acpi kernel/irq kernel/time kernel/pci kernel/block kernel/netdev kernel \
+	 virtio virtio/ring virtio/transport drivers net test/kernel
+KSRCS := $(foreach d,$(KDIRS),$(sort $(wildcard $(d)/*.c $(d)/*.S)))
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
 
 $(BUILD)/obj/%.c.o: %.c $(NEWLIB_STAMP)
@@ -52,9 +57,11 @@ $(BUILD)/obj/%.S.o: %.S
 	@mkdir -p $(@D)
 	$(KCC) $(KASFLAGS) -c $< -o $@
 
-# The network layer (net/) is built against lwIP's headers (mk/lwip.mk).
-$(BUILD)/obj/net/%.c.o: KCFLAGS += $(LWIP_INC)
-$(filter $(BUILD)/obj/net/%,$(KOBJS)): $(LWIP_FETCHED)
+# The network layer (net/) and its self-test are built against lwIP's
+# headers (mk/lwip.mk).
+LWIP_USERS := $(filter $(BUILD)/obj/net/% $(BUILD)/obj/test/kernel/net_%,$(KOBJS))
+$(LWIP_USERS): KCFLAGS += $(LWIP_INC)
+$(LWIP_USERS): $(LWIP_FETCHED)
 
 $(KERNEL): $(KOBJS) $(LWIP_LIB) linker/kernel.ld $(NEWLIB_STAMP)
 	$(KCC) $(KLDFLAGS) -o $@ $(KOBJS) $(LWIP_LIB) $(NEWLIB_LIBC) $(LIBGCC)

@@ -1,7 +1,7 @@
 /*
  * QEMU's `edu` teaching device (PCI 1234:11e8, QEMU docs/specs/edu.rst,
  * formerly edu.txt): this driver exists to exercise the PCI interrupt
- * paths, plain MSI (PCI 3.0 6.8.1, drivers/pci_msi.c) and INTx through the
+ * paths, plain MSI (PCI 3.0 6.8.1, kernel/pci/pci_msi.c) and INTx through the
  * IOAPIC, with a device whose interrupts can be raised on demand. Nothing
  * else in the kernel needs the device; without one the driver simply does
  * not bind.
@@ -24,11 +24,11 @@
 #include <string.h>
 
 #include "drivers/pci_edu.h"
-#include "kernel/init.h"
-#include "kernel/irq.h"
-#include "kernel/log.h"
-#include "kernel/shell.h"
-#include "kernel/timer.h"
+#include "kernel/lib/init.h"
+#include "kernel/irq/irq.h"
+#include "kernel/lib/log.h"
+#include "kernel/shell/shell.h"
+#include "kernel/time/timer.h"
 
 static struct edu_dev *edus[EDU_MAX_DEVICES];
 static unsigned nedus;

@@ -4,7 +4,7 @@
  * device whose interrupts can be raised on demand: writing the raise
  * register sets bits in the device's interrupt status and sends an MSI when
  * MSI is enabled, else asserts INTx until the bits are acknowledged. The
- * self-test `test=msi` (pci_edu_selftest.c) and the shell's `edu` command
+ * self-test `test=msi` (test/kernel/msi_selftest.c) and the shell's `edu` command
  * drive it; nothing else needs the device.
  */
 #ifndef DRIVERS_PCI_EDU_H
@@ -14,7 +14,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/io.h"
-#include "drivers/pci.h"
+#include "kernel/pci/pci.h"
 
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8

@@ -13,10 +13,10 @@
 #include <stdint.h>
 
 #include "arch/x86_64/io.h"
-#include "kernel/console.h"
-#include "kernel/irq.h"
-#include "kernel/log.h"
-#include "kernel/poll.h"
+#include "kernel/console/console.h"
+#include "kernel/irq/irq.h"
+#include "kernel/lib/log.h"
+#include "kernel/lib/poll.h"
 
 #define COM1 0x3f8
 enum {
@@ -117,7 +117,7 @@ int console_getc(void)
 	for (;;) {
 		/* Deferred work (the network stack, which only ever runs in
 		 * thread context) runs while the shell waits for input; the
-		 * UART does not know what it is (kernel/poll.h). */
+		 * UART does not know what it is (kernel/lib/poll.h). */
 		bool busy = poll_all();
 		unsigned long flags = irq_save();
 		if (rx_tail != rx_head || !rx_irq_enabled) {

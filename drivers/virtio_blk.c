@@ -1,13 +1,13 @@
 /*
  * virtio-blk driver (virtio 1.2 section 5.2): reads the device
  * configuration (5.2.4), negotiates the features of 5.2.3, and turns block
- * layer requests (kernel/blkdev.h) into device requests (5.2.6): one
+ * layer requests (kernel/block/blkdev.h) into device requests (5.2.6): one
  * descriptor chain each, a device-readable header, the data, and a
  * device-writable status byte.
  *
  * Requests are asynchronous: the block layer calls issue() to fill the
  * rings (splitting requests the device's limits do not allow in one
- * piece, drivers/virtio_blk_split.c), and the device's interrupt runs the
+ * piece, drivers/virtio_blk_chunks.c), and the device's interrupt runs the
  * queue callback, which drains the used ring and completes each request.
  * With VIRTIO_BLK_F_MQ every queue the device offers is used and chunks
  * are spread round robin over them.
@@ -21,11 +21,11 @@
 #include <string.h>
 
 #include "drivers/virtio_blk.h"
-#include "drivers/virtio_blk_split.h"
-#include "kernel/blkdev.h"
-#include "kernel/dma.h"
-#include "kernel/irq.h"
-#include "kernel/log.h"
+#include "drivers/virtio_blk_chunks.h"
+#include "kernel/block/blkdev.h"
+#include "kernel/mm/dma.h"
+#include "kernel/irq/irq.h"
+#include "kernel/lib/log.h"
 #include "virtio/virtio.h"
 
 /* Feature bits (5.2.3). */

@@ -1,7 +1,7 @@
 /*
  * virtio-blk (virtio 1.2 section 5.2): what the self-test, the benchmark and
  * the shell may ask the driver beyond the generic block interface
- * (kernel/blkdev.h): per-queue counters.
+ * (kernel/block/blkdev.h): per-queue counters.
  */
 #ifndef DRIVERS_VIRTIO_BLK_H
 #define DRIVERS_VIRTIO_BLK_H
@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/blkdev.h"
+#include "kernel/block/blkdev.h"
 
 struct virtio_blk_qstats {
 	unsigned size;	     /* ring entries */

@@ -24,10 +24,10 @@
  * no copy; a completed slot hands its token back to the stack. A full ring
  * makes xmit return -EBUSY (the stack keeps the frame and retries). With
  * VIRTIO_NET_F_CSUM the device finishes TCP/UDP checksums: the stack
- * leaves them partial (kernel/net_csum.h) and says where, and the header
+ * leaves them partial (kernel/netdev/net_csum.h) and says where, and the header
  * passes that on with VIRTIO_NET_HDR_F_NEEDS_CSUM.
  *
- * Context (kernel/netdev.h): the queue callbacks only disable their own
+ * Context (kernel/netdev/netdev.h): the queue callbacks only disable their own
  * interrupts and flag the device; netdev_poll() runs virtnet_poll() in
  * thread context, which drains, refills and re-enables interrupts with the
  * lost-wakeup check (virtqueue_enable_cb() false: drain again).
@@ -41,12 +41,12 @@
 #include <string.h>
 
 #include "drivers/virtio_net_rx.h"
-#include "kernel/dma.h"
-#include "kernel/flow_hash.h"
-#include "kernel/irq.h"
-#include "kernel/log.h"
-#include "kernel/netdev.h"
-#include "kernel/timer.h"
+#include "kernel/mm/dma.h"
+#include "kernel/netdev/flow_hash.h"
+#include "kernel/irq/irq.h"
+#include "kernel/lib/log.h"
+#include "kernel/netdev/netdev.h"
+#include "kernel/time/timer.h"
 #include "virtio/virtio.h"
 
 /* Feature bits (5.1.3). */

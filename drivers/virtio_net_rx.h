@@ -18,7 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/netdev.h"
+#include "kernel/netdev/netdev.h"
 
 /* 5.1.6: the header; num_buffers only counts with MRG_RXBUF. */
 struct virtio_net_hdr {

@@ -22,11 +22,11 @@
 #include <string.h>
 
 #include "drivers/rng.h"
-#include "kernel/dma.h"
-#include "kernel/irq.h"
-#include "kernel/log.h"
-#include "kernel/shell.h"
-#include "kernel/timer.h"
+#include "kernel/mm/dma.h"
+#include "kernel/irq/irq.h"
+#include "kernel/lib/log.h"
+#include "kernel/shell/shell.h"
+#include "kernel/time/timer.h"
 #include "virtio/virtio.h"
 
 #define RNG_MAX_DEVICES 4
@@ -160,7 +160,7 @@ static int rng_probe(struct virtio_device *vdev)
 	if (!rng)
 		return -ENOMEM;
 	/* The device writes into this buffer by DMA: it must be memory with
-	 * a physical address (kernel/dma.h), not a stack variable. */
+	 * a physical address (kernel/mm/dma.h), not a stack variable. */
 	rng->buf = dma_alloc(RNG_BUF_SIZE, 16);
 	if (!rng->buf) {
 		free(rng);

@@ -1,6 +1,6 @@
 # `make bench` fragments: each benchmark adds its target to BENCH_TARGETS.
 #
-# bench-blk: boots the kernel with bench=blk (drivers/virtio_blk_bench.c)
+# bench-blk: boots the kernel with bench=blk (test/kernel/blk_bench.c)
 # against a 256 MiB raw file and against QEMU's null-co backend (no I/O at
 # all: what is left is the guest, the ring and QEMU's virtio emulation),
 # under TCG, each with the split and the packed ring (packed=off/on), and

@@ -2,14 +2,14 @@
  * lwIP configuration (lwIP 2.1.3, src/include/lwip/opt.h lists every
  * option). NO_SYS=1: no threads, no semaphores, only the raw (callback)
  * API. lwIP is not reentrant, so it runs in one context only: thread
- * context, from netdev_poll() (kernel/netdev.h); nothing here is ever
+ * context, from netdev_poll() (kernel/netdev/netdev.h); nothing here is ever
  * called from an interrupt, hence no SYS_LIGHTWEIGHT_PROT.
  *
  * Memory: lwIP's own heap (MEM_SIZE, a static array) and its fixed-size
  * pools, not newlib's malloc. Reasons: bounded memory that a flood cannot
  * grow (a full pool drops a frame and counts it, it never starves the rest
  * of the kernel); no contention with the rest of the kernel for newlib's heap
- * (whose lock turns interrupts off, kernel/newlib_glue.c); and the pools
+ * (whose lock turns interrupts off, kernel/libc/newlib_glue.c); and the pools
  * are .bss, identity mapped like all kernel memory, so pbufs can be handed
  * to the device for transmit without a copy. `netstat` shows each pool's
  * use and failures.

@@ -2,7 +2,7 @@
  * The network layer's internal interface: lwIP's netifs bound to the
  * kernel's network devices (net/netif_glue.c), the services
  * (net/services.c), ping (net/net_shell.c) and the self-test.
- * Everything here runs in thread context (kernel/netdev.h).
+ * Everything here runs in thread context (kernel/netdev/netdev.h).
  */
 #ifndef NET_NET_H
 #define NET_NET_H
@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "kernel/netdev.h"
+#include "kernel/netdev/netdev.h"
 #include "lwip/ip_addr.h"
 #include "lwip/netif.h"
 #include "lwip/udp.h"

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/netdev.h"
-#include "kernel/shell.h"
-#include "kernel/timer.h"
+#include "kernel/netdev/netdev.h"
+#include "kernel/shell/shell.h"
+#include "kernel/time/timer.h"
 #include "lwip/icmp.h"
 #include "lwip/inet_chksum.h"
 #include "lwip/ip.h"
@@ -190,7 +190,7 @@ static int cmd_ifconfig(int argc, char **argv)
 		for (unsigned r = 0; r < NETDEV_DROP_COUNT; r++)
 			printf(" %s %llu", netdev_drop_name(r),
 			       (unsigned long long)d->stats.drops[r]);
-		/* partial: sent for the device to finish (kernel/net_csum.h). */
+		/* partial: sent for the device to finish (kernel/netdev/net_csum.h). */
 		printf("\n  tx checksum offload %s: partial %llu, software %llu",
 		       d->tx_csum ? "on" : "off", (unsigned long long)d->stats.tx_csum_partial,
 		       (unsigned long long)d->stats.tx_csum_software);

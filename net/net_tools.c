@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/netdev.h"
-#include "kernel/shell.h"
-#include "kernel/timer.h"
+#include "kernel/netdev/netdev.h"
+#include "kernel/shell/shell.h"
+#include "kernel/time/timer.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"

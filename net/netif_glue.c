@@ -1,5 +1,5 @@
 /*
- * lwIP's netif on top of the kernel's network devices (kernel/netdev.h),
+ * lwIP's netif on top of the kernel's network devices (kernel/netdev/netdev.h),
  * and the lwIP system glue for NO_SYS=1 mode (sys_now, assert, random).
  *
  * Receive: the driver hands each frame up from netdev_poll() as pieces of
@@ -13,7 +13,7 @@
  * full returns ERR_MEM: TCP keeps the segment queued and sends it later,
  * UDP callers see the error. On a device that finishes checksums
  * (dev->tx_csum, virtio 1.2 5.1.6.2) lwIP skips the TCP and UDP ones and
- * each frame leaves partial (kernel/net_csum.h).
+ * each frame leaves partial (kernel/netdev/net_csum.h).
  * Timers: sys_check_timeouts() after every poll round.
  *
  * Addresses: `ip=ADDR/PREFIX[,gw=GW]` on the command line gives eth0 a
@@ -25,13 +25,13 @@
 #include <string.h>
 
 #include "arch/x86_64/cpu.h"
-#include "kernel/cmdline.h"
-#include "kernel/init.h"
-#include "kernel/log.h"
-#include "kernel/net_csum.h"
-#include "kernel/netdev.h"
-#include "kernel/panic.h"
-#include "kernel/timer.h"
+#include "kernel/lib/cmdline.h"
+#include "kernel/lib/init.h"
+#include "kernel/lib/log.h"
+#include "kernel/netdev/net_csum.h"
+#include "kernel/netdev/netdev.h"
+#include "kernel/lib/panic.h"
+#include "kernel/time/timer.h"
 #include "lwip/dhcp.h"
 #include "lwip/etharp.h"
 #include "lwip/inet_chksum.h"

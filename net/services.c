@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/log.h"
-#include "kernel/netdev.h"
-#include "kernel/timer.h"
+#include "kernel/lib/log.h"
+#include "kernel/netdev/netdev.h"
+#include "kernel/time/timer.h"
 #include "lwip/apps/lwiperf.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"

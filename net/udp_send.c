@@ -10,7 +10,7 @@
  * whole datagram): it would leave with 0, which over IPv4 means "no
  * checksum". So for such a datagram lwIP's own generation is switched
  * back on, for this one send only: the send is synchronous and lwIP runs
- * in one context (kernel/netdev.h), so nothing else sees the flag.
+ * in one context (kernel/netdev/netdev.h), so nothing else sees the flag.
  *
  * The kernel's UDP senders all come here; lwIP's own DHCP does not, and
  * needs not: its messages always fit in one frame.

@@ -15,12 +15,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/cmdline.h"
-#include "kernel/log.h"
-#include "virtio/ring_packed.h"
-#include "virtio/ring_split.h"
+#include "kernel/lib/cmdline.h"
+#include "kernel/lib/log.h"
+#include "virtio/ring/ring_packed.h"
+#include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
-#include "virtio/vring.h"
+#include "virtio/virtqueue_transport.h"
 
 CMDLINE_OPTION(virtio_ring, "virtio.ring",
 	       "virtqueue layout: split, packed, or auto (default: packed when the device offers "

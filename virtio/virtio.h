@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/init.h"
+#include "kernel/lib/init.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtqueue.h"
 

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/shell.h"
+#include "kernel/shell/shell.h"
 #include "virtio/virtio.h"
 #include "virtio/virtqueue.h"
 

@@ -10,7 +10,7 @@
 
 #include "virtio/virtio.h"
 #include "virtio/virtqueue.h"
-#include "virtio/vring.h"
+#include "virtio/virtqueue_transport.h"
 
 void sg_init_table(struct scatterlist *sg, unsigned n)
 {
@@ -91,7 +91,7 @@ const char *virtqueue_layout(const struct virtqueue *vq)
 	return vq->ops->layout ? vq->ops->layout : "?";
 }
 
-/* The transport-facing life cycle (vring.h), dispatched like the rest so
+/* The transport-facing life cycle (virtqueue_transport.h), dispatched like the rest so
  * transports never ask which layout they were given. */
 void vring_del_virtqueue(struct virtqueue *vq)
 {

@@ -25,7 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/dma.h"
+#include "kernel/mm/dma.h"
 
 struct virtio_device;
 struct virtqueue;
@@ -85,7 +85,7 @@ struct virtqueue_stats {
 
 /* A ring implementation. All fifteen operations of the virtio ring
  * abstraction plus `more_used`, which vring_interrupt() needs, and the
- * layout's life cycle for transports (vring.h): its name, where its three
+ * layout's life cycle for transports (virtqueue_transport.h): its name, where its three
  * areas live, and freeing it. The wrappers below document each one's
  * contract. */
 struct virtqueue_ops {
@@ -108,7 +108,7 @@ struct virtqueue_ops {
 	bool (*is_broken)(const struct virtqueue *vq);
 	bool (*more_used)(const struct virtqueue *vq);
 
-	/* Not on the hot path: for transports (virtio/vring.h). */
+	/* Not on the hot path: for transports (virtio/virtqueue_transport.h). */
 	const char *layout; /* "split", "packed" */
 	void (*del)(struct virtqueue *vq);
 	uint64_t (*desc_addr)(const struct virtqueue *vq);   /* descriptor area */

@@ -3,7 +3,7 @@
  * 10 "Advanced Programmable Interrupt Controller"), the I/O APICs (Intel
  * 82093AA datasheet) and the legacy 8259A PIC, which we only silence.
  *
- * kernel/irq.c drives these; nothing else should need to.
+ * kernel/irq/irq.c drives these; nothing else should need to.
  */
 #ifndef ARCH_X86_64_APIC_H
 #define ARCH_X86_64_APIC_H
@@ -53,7 +53,7 @@ bool ioapic_has_gsi(unsigned gsi);
 unsigned ioapic_gsi_end(void);
 /* Program the redirection entry for `gsi`: `vector`, fixed delivery,
  * physical destination `dest` (a LAPIC id), trigger and polarity from the
- * IRQF_LEVEL / IRQF_ACTIVE_LOW bits of `flags` (kernel/irq.h). The entry is
+ * IRQF_LEVEL / IRQF_ACTIVE_LOW bits of `flags` (kernel/irq/irq.h). The entry is
  * left masked; ioapic_mask(gsi, false) lets interrupts through. */
 int ioapic_route(unsigned gsi, uint8_t vector, unsigned flags, uint8_t dest);
 void ioapic_mask(unsigned gsi, bool masked);

@@ -15,9 +15,9 @@
 
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/io.h"
-#include "kernel/acpi.h"
-#include "kernel/dma.h"
-#include "kernel/irq.h"
+#include "kernel/acpi/acpi.h"
+#include "kernel/mm/dma.h"
+#include "kernel/irq/irq.h"
 
 #define IOREGSEL 0x00
 #define IOWIN	 0x10

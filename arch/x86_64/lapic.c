@@ -9,7 +9,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/trap.h"
-#include "kernel/dma.h"
+#include "kernel/mm/dma.h"
 
 /* Register offsets (SDM table 10-1). */
 #define LAPIC_ID	0x020

@@ -18,10 +18,10 @@
 #include <stdint.h>
 
 #include "arch/x86_64/cpu.h"
-#include "kernel/boot_info.h"
-#include "kernel/log.h"
-#include "kernel/mm.h"
-#include "kernel/panic.h"
+#include "arch/x86_64/boot/boot_info.h"
+#include "kernel/lib/log.h"
+#include "kernel/mm/page_alloc.h"
+#include "kernel/lib/panic.h"
 
 #define PTE_PRESENT (1ull << 0)
 #define PTE_WRITE   (1ull << 1)

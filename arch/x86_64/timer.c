@@ -1,5 +1,5 @@
 /*
- * Time (kernel/timer.h) on x86: the time-stamp counter for the clock, the
+ * Time (kernel/time/timer.h) on x86: the time-stamp counter for the clock, the
  * local APIC timer for the periodic tick.
  *
  * The TSC (Intel SDM vol. 3B, 17.17) counts at a constant rate on every CPU
@@ -27,10 +27,10 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/trap.h"
-#include "kernel/irq.h"
-#include "kernel/log.h"
-#include "kernel/selftest.h"
-#include "kernel/timer.h"
+#include "kernel/irq/irq.h"
+#include "kernel/lib/log.h"
+#include "kernel/selftest/selftest.h"
+#include "kernel/time/timer.h"
 
 #define NS_PER_SEC 1000000000ull
 

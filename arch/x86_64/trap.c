@@ -7,13 +7,13 @@
  * fault, all general registers), then stop with the panic exit status. The
  * kernel does not try to continue: its state can no longer be trusted.
  *
- * Everything else is an interrupt, dispatched by kernel/irq.c.
+ * Everything else is an interrupt, dispatched by kernel/irq/irq.c.
  */
 #include <stdio.h>
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/trap.h"
-#include "kernel/shutdown.h"
+#include "arch/x86_64/machine.h"
 
 static const char *const exception_names[32] = {
 	[0] = "#DE divide error",

@@ -3,7 +3,7 @@
  * (arch/x86_64/isr.S) that saves the general registers into a trap_frame and
  * calls trap_dispatch(). Vectors 0-31 are CPU exceptions (dumped, then the
  * machine stops with a failure status); 32-255 are interrupts, handed to
- * irq_dispatch() in kernel/irq.c, which also signals end-of-interrupt.
+ * irq_dispatch() in kernel/irq/irq.c, which also signals end-of-interrupt.
  *
  * Vector plan (Intel SDM vol. 3, 6.2; the LAPIC uses the top 4 bits of the
  * vector as priority):
@@ -34,7 +34,7 @@ struct trap_frame {
 };
 
 void trap_dispatch(struct trap_frame *tf); /* arch/x86_64/trap.c */
-void irq_dispatch(unsigned vector);	   /* kernel/irq.c */
+void irq_dispatch(unsigned vector);	   /* kernel/irq/irq.c */
 
 /* Set up GDT (with TSS) and IDT. */
 void gdt_init(void);

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "virtio/ring_packed.h"
-#include "virtio/ring_split.h"
+#include "virtio/ring/ring_packed.h"
+#include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
 #include "vring_sim.h"
 

@@ -1,8 +1,8 @@
 /*
  * libFuzzer target: the fuzzer plays a hostile device against the split
- * ring driver (virtio/ring_split.c, virtio 1.2 section 2.7), or, built with
+ * ring driver (virtio/ring/ring_split.c, virtio 1.2 section 2.7), or, built with
  * -DFUZZ_PACKED (fuzz_vring_packed), the packed ring driver
- * (virtio/ring_packed.c, section 2.8). Its input is a script mixing driver
+ * (virtio/ring/ring_packed.c, section 2.8). Its input is a script mixing driver
  * operations (add, kick, get_buf, callbacks on/off, detach) with device
  * writes to everything a device can write: used entries with any id and
  * length; split: used->idx, used->flags, avail_event and even the
@@ -23,8 +23,8 @@
 #include <string.h>
 
 #include "shim/dma_host.h"
-#include "virtio/ring_packed.h"
-#include "virtio/ring_split.h"
+#include "virtio/ring/ring_packed.h"
+#include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
 #include "vring_sim.h"
 

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "sim_transport.h"
-#include "virtio/ring_split.h"
+#include "virtio/ring/ring_split.h"
 
 static struct sim_transport *to_t(struct virtio_device *vdev)
 {

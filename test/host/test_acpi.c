@@ -1,5 +1,5 @@
 /*
- * Host unit test for kernel/acpi.c (ACPI 6.5, 5.2): table images are built
+ * Host unit test for kernel/acpi/acpi.c (ACPI 6.5, 5.2): table images are built
  * in memory, with correct or deliberately wrong checksums, and handed to
  * acpi_init() as if firmware had left them there.
  *
@@ -15,7 +15,7 @@
 #include <sys/mman.h>
 
 #include "acpi_mm_host.h"
-#include "kernel/acpi.h"
+#include "kernel/acpi/acpi.h"
 #include "tap.h"
 
 uint64_t acpi_scan_rsdp(uint64_t phys, uint64_t len); /* not in acpi.h */

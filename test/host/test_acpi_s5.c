@@ -1,6 +1,6 @@
 /*
  * Host unit test for what ACPI S5 power-off reads from the tables
- * (kernel/acpi_s5.c: FADT sleep registers, ACPI 6.5 section 5.2.9; the
+ * (kernel/acpi/acpi_s5.c: FADT sleep registers, ACPI 6.5 section 5.2.9; the
  * \_S5 package, 7.4.2) and the AML reader's name lookup under it:
  *  - FADTs and DSDTs recorded from QEMU 7.2 pc, q35 and microvm
  *    (test/host/data/README): the registers and SLP_TYP values the kernel
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/acpi_s5.h"
+#include "kernel/acpi/acpi_s5.h"
 #include "test/host/data_file.h"
 #include "test/host/tap.h"
 

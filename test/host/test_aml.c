@@ -1,6 +1,6 @@
 /*
  * Host unit test for the AML reader and resource-template decoder
- * (kernel/aml.c, ACPI 6.5 chapter 20 and section 6.4):
+ * (kernel/acpi/aml.c, ACPI 6.5 chapter 20 and section 6.4):
  *  - DSDTs recorded from QEMU 7.2 microvm (test/host/data/README): every
  *    device, the LNRO0005 virtio-mmio transports with their windows and
  *    level-triggered GSIs, and the non-virtio devices around them;
@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/aml.h"
+#include "kernel/acpi/aml.h"
 #include "test/host/data_file.h"
 #include "test/host/tap.h"
 

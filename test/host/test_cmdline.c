@@ -1,5 +1,5 @@
 /*
- * Host unit test for the kernel command-line parser (kernel/cmdline.c):
+ * Host unit test for the kernel command-line parser (kernel/lib/cmdline.c):
  * words, key=value, bare flags, double quotes, repeated keys, numbers with
  * 0x and K/M/G suffixes, error handling for malformed text, and the report
  * of words no CMDLINE_OPTION declares (captured from stdout through a pipe).
@@ -10,10 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "kernel/cmdline.h"
+#include "kernel/lib/cmdline.h"
 #include "test/host/tap.h"
 
-/* Options this test declares, next to kernel/cmdline.c's own test= and
+/* Options this test declares, next to kernel/lib/cmdline.c's own test= and
  * bench=: the section array spans both files, as in the kernel. */
 CMDLINE_OPTION(mem, "mem", "test: a size");
 CMDLINE_OPTION(quiet, "quiet", "test: a flag");

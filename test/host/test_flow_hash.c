@@ -1,5 +1,5 @@
 /*
- * Host unit test for flow hashing (kernel/flow_hash.c), which picks the
+ * Host unit test for flow hashing (kernel/netdev/flow_hash.c), which picks the
  * virtio-net transmit queue (virtio 1.2 section 5.1.6.5.5): one connection
  * always takes one queue, many connections spread over all queues, even the
  * sixteen even-numbered ports a Linux peer hands out to back-to-back
@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/flow_hash.h"
-#include "kernel/netdev.h"
+#include "kernel/netdev/flow_hash.h"
+#include "kernel/netdev/netdev.h"
 #include "tap.h"
 
 #define GUEST_IP 0x0ac70002u /* 10.199.0.2 */

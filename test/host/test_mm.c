@@ -1,5 +1,5 @@
 /*
- * Host unit test for the physical page allocator (kernel/mm.c). The "RAM"
+ * Host unit test for the physical page allocator (kernel/mm/page_alloc.c). The "RAM"
  * is an anonymous mapping placed at its real physical address range
  * (0x80000 up), so memory maps can look exactly like the e820 maps QEMU
  * gives: unsorted, overlapping, unaligned, with a zero-length last entry,
@@ -13,8 +13,8 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "kernel/boot_info.h"
-#include "kernel/mm.h"
+#include "arch/x86_64/boot/boot_info.h"
+#include "kernel/mm/page_alloc.h"
 #include "test/host/tap.h"
 
 #define MiB	  (1ull << 20)

@@ -1,18 +1,18 @@
 /*
  * Host unit test for the `virtio_mmio.device=<size>@<baseaddr>:<irq>[:<id>]`
- * parser (virtio/mmio_cmdline.c), the Linux syntax QEMU microvm (acpi=off)
+ * parser (virtio/transport/mmio_cmdline.c), the Linux syntax QEMU microvm (acpi=off)
  * and Firecracker put on the kernel command line: good entries in every
  * accepted spelling, each kind of bad entry refused with a reason, and
- * repeated keys read back through kernel/cmdline.c as discovery does.
+ * repeated keys read back through kernel/lib/cmdline.c as discovery does.
  */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/cmdline.h"
+#include "kernel/lib/cmdline.h"
 #include "test/host/tap.h"
-#include "virtio/mmio.h"
+#include "virtio/transport/mmio.h"
 
 CMDLINE_OPTION(vmmio, "virtio_mmio.device", "test: repeated key");
 

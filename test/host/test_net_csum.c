@@ -1,5 +1,5 @@
 /*
- * Host unit test for transmit checksum offload (kernel/net_csum.c; virtio
+ * Host unit test for transmit checksum offload (kernel/netdev/net_csum.c; virtio
  * 1.2 5.1.6.2, RFC 793 3.1, RFC 768, RFC 1071). Frames are built here with
  * a correct checksum computed by a separate, plain implementation, then
  * their checksum field is spoiled (lwIP leaves 0; anything else must be
@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/net_csum.h"
-#include "kernel/netdev.h"
+#include "kernel/netdev/net_csum.h"
+#include "kernel/netdev/netdev.h"
 #include "tap.h"
 
 #define MAX_FRAME 1600

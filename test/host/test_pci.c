@@ -1,5 +1,5 @@
 /*
- * Host test for drivers/pci_caps.c: BAR decoding and sizing (PCI Local Bus
+ * Host test for kernel/pci/pci_caps.c: BAR decoding and sizing (PCI Local Bus
  * 3.0 6.2.5.1) and the capability walk (6.7), run unchanged against
  * configuration-space images recorded from QEMU 7.2 with `lspci -x` in
  * virtio-os (test/host/data/pci_*.txt), plus hand-made hostile images.
@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "drivers/pci.h"
+#include "kernel/pci/pci.h"
 #include "tap.h"
 
 #define MAX_FUNCS 32

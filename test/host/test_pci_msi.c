@@ -1,5 +1,5 @@
 /*
- * Host test for drivers/pci_msi.c: MSI programming (PCI Local Bus 3.0
+ * Host test for kernel/pci/pci_msi.c: MSI programming (PCI Local Bus 3.0
  * 6.8.1) in all four capability layouts Message Control can announce
  * (32/64-bit address, with/without per-vector masking), which QEMU's edu
  * device (64-bit, no masking) cannot show on its own; the command register
@@ -14,8 +14,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "drivers/pci.h"
-#include "kernel/irq.h"
+#include "kernel/pci/pci.h"
+#include "kernel/irq/irq.h"
 #include "tap.h"
 
 #define CAP	  0x50

@@ -1,6 +1,6 @@
 /*
  * Host test of the whole virtio-blk path: drivers/virtio_blk.c (virtio 1.2
- * section 5.2) with its splitting, the block layer (kernel/blkdev.c), the
+ * section 5.2) with its splitting, the block layer (kernel/block/blkdev.c), the
  * virtio core and both ring layouts, all unchanged, against a simulated
  * device this file plays over the in-memory transport
  * (test/host/sim_transport.c) and the device side of the rings
@@ -22,8 +22,8 @@
 #include <string.h>
 
 #include "drivers/virtio_blk.h"
-#include "kernel/blkdev.h"
-#include "kernel/init.h"
+#include "kernel/block/blkdev.h"
+#include "kernel/lib/init.h"
 #include "shim/dma_host.h"
 #include "shim/irq_host.h"
 #include "sim_transport.h"

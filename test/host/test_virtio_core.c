@@ -11,7 +11,7 @@
 
 #include "shim/dma_host.h"
 #include "sim_transport.h"
-#include "kernel/cmdline.h"
+#include "kernel/lib/cmdline.h"
 #include "tap.h"
 #include "virtio/virtio.h"
 

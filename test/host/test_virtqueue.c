@@ -1,7 +1,7 @@
 /*
  * Host tests of the virtqueue API (virtio/virtqueue.c) over both ring
- * layouts, the split ring (virtio/ring_split.c, virtio 1.2 section 2.7) and
- * the packed ring (virtio/ring_packed.c, section 2.8), against the
+ * layouts, the split ring (virtio/ring/ring_split.c, virtio 1.2 section 2.7) and
+ * the packed ring (virtio/ring/ring_packed.c, section 2.8), against the
  * simulated device of vring_sim.c: one suite, run for each layout with and
  * without event index and indirect descriptors. Every wrapper, notification
  * suppression (2.7.7, 2.7.10, 2.8.10), direct and indirect chains (2.7.5.3,

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "shim/dma_host.h"
-#include "virtio/ring_packed.h"
-#include "virtio/ring_split.h"
+#include "virtio/ring/ring_packed.h"
+#include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
 #include "vring_sim.h"
 

@@ -10,9 +10,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/dma.h"
-#include "virtio/ring_packed.h"
-#include "virtio/ring_split.h"
+#include "kernel/mm/dma.h"
+#include "virtio/ring/ring_packed.h"
+#include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
 #include "vring_sim.h"
 

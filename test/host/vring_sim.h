@@ -14,7 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio/virtio_ring.h"
+#include "virtio/ring/ring_format.h"
 #include "virtio/virtqueue.h"
 
 #define SIM_MAX_SEGS 64

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench-blk`: run bench=blk (drivers/virtio_blk_bench.c) in QEMU (TCG)
+"""`make bench-blk`: run bench=blk (test/kernel/blk_bench.c) in QEMU (TCG)
 against a raw image file and against the null-co backend, and print a table.
 Each backend runs with the split ring (packed=off) and the packed ring
 (packed=on, virtio 1.2 section 2.8); the table shows both IOPS side by side.

@@ -7,7 +7,7 @@ timer thread that SIGKILLs the QEMU process by PID, so a hung guest can never
 hang the test run; the pytest fixture in conftest.py kills it again at the
 end of each test whatever happened.
 
-The kernel's exit status protocol (kernel/shutdown.h): the guest writes a
+The kernel's exit status protocol (arch/x86_64/machine.h): the guest writes a
 code to isa-debug-exit at port 0xf4 and QEMU exits with (code << 1) | 1.
 """
 
@@ -36,7 +36,7 @@ OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
 QEMU_BIN = "qemu-system-x86_64"
 
-# QEMU exit statuses for the kernel's exit codes (kernel/shutdown.h).
+# QEMU exit statuses for the kernel's exit codes (arch/x86_64/machine.h).
 STATUS_HALT = 1     # EXIT_HALT  0x00: shell `halt`
 STATUS_PASS = 33    # EXIT_PASS  0x10: selftest: PASS
 STATUS_FAIL = 35    # EXIT_FAIL  0x11: selftest: FAIL
@@ -50,7 +50,7 @@ BOOT_TIMES = {}
 
 
 def kernel_words(cmdline):
-    """Split a command line the way kernel/cmdline.c does: spaces separate
+    """Split a command line the way kernel/lib/cmdline.c does: spaces separate
     words except inside double quotes, and the quotes are removed."""
     words, word, quoted, in_word = [], [], False, False
     for ch in cmdline:

@@ -1,7 +1,7 @@
 """virtio-blk (virtio 1.2 section 5.2) checked from outside the guest.
 
 The host writes raw images with a known pattern, the guest (`test=blk`,
-drivers/virtio_blk_selftest.c) reads them and prints CRC-32s, writes its own
+test/kernel/blk_selftest.c) reads them and prints CRC-32s, writes its own
 pattern leaving holes, zeroes and discards a few ranges and prints what it
 did; after QEMU exits the test reads the image file and checks every sector:
 written ones hold the guest's pattern, holes and everything past the test

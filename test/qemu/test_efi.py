@@ -145,7 +145,7 @@ def selftest_lines(log):
 def kernel_selftests():
     """The self-test names the kernel under test was linked with: the first
     field (const char *name) of each entry of its `selftests` section
-    (kernel/selftest.h), found through the symbol table."""
+    (kernel/selftest/selftest.h), found through the symbol table."""
     with open(KERNEL, "rb") as f:
         elf = f.read()
     phoff, = struct.unpack_from("<Q", elf, 0x20)

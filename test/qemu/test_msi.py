@@ -1,6 +1,6 @@
 """Plain MSI and INTx with QEMU's edu device (drivers/pci_edu.c), on q35 and pc.
 
-`test=msi` (drivers/pci_edu_selftest.c) raises interrupts on demand
+`test=msi` (test/kernel/msi_selftest.c) raises interrupts on demand
 through edu's raise register and checks in the guest that each arrived
 exactly once, with its own status bits, by the path in use: the MSI vector,
 then (MSI off) the INTx GSI; that the other path stayed quiet; that with
@@ -20,7 +20,7 @@ from qemu import KERNEL, PROMPT, STATUS_FAIL, STATUS_HALT, STATUS_PASS
 
 EDU_ADDR = "00:05.0"
 EDU_DEVICE = ["-device", "edu,addr=5"]
-RAISES = 8  # EDU_TEST_RAISES in drivers/pci_edu_selftest.c
+RAISES = 8  # EDU_TEST_RAISES in test/kernel/msi_selftest.c
 
 
 def boot_msi(qemu, machine, devices):

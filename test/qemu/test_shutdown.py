@@ -1,7 +1,7 @@
-"""Leaving the machine (kernel/shutdown.c): isa-debug-exit, ACPI S5, halt.
+"""Leaving the machine (arch/x86_64/machine.c): isa-debug-exit, ACPI S5, halt.
 
 Without `-device isa-debug-exit` the only way the guest can end QEMU is ACPI
-S5 power-off (kernel/acpi_poweroff.c): the shell's `halt` must make the QEMU
+S5 power-off (kernel/acpi/acpi_poweroff.c): the shell's `halt` must make the QEMU
 process exit on its own, with status 0, within a few seconds. That is
 checked from outside on each machine type (PM1a_CNT on pc and q35, the
 hardware-reduced sleep control register on microvm) and through GRUB under
@@ -22,7 +22,7 @@ POWERING_OFF = "acpi: powering off (S5)"
 # Seconds QEMU may take to exit after `halt` (it takes ~0.1 s under TCG).
 EXIT_WITHIN = 5
 
-# The boot line of kernel/acpi_poweroff.c for each machine's tables.
+# The boot line of kernel/acpi/acpi_poweroff.c for each machine's tables.
 S5_BOOT_LINE = {
     "pc": r"acpi: S5 power-off via PM1a_CNT \(I/O port 0x604\), SLP_TYPa 0; ACPI mode",
     "q35": r"acpi: S5 power-off via PM1a_CNT \(I/O port 0x604, X_ field\), SLP_TYPa 0; ACPI mode",

@@ -17,9 +17,9 @@
  * with page tables that identity-map the first 4 GiB in 2 MiB pages, EFER.LME,
  * then CR0.PG, and a far jump into a 64-bit code segment. All three doors
  * meet at long_mode_start with %edi = boot path and %rsi = the loader's
- * information, and call boot_entry() in kernel/boot_info.c.
+ * information, and call boot_entry() in arch/x86_64/boot/boot_info.c.
  */
-#include "kernel/boot_info.h"
+#include "arch/x86_64/boot/boot_info.h"
 
 #define MB2_MAGIC        0xe85250d6 /* in the header */
 #define MB2_BOOT_MAGIC   0x36d76289 /* in %eax at entry */

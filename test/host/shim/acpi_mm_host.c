@@ -1,10 +1,10 @@
 /*
  * A recording mm_reserve() for host tests (see acpi_mm_host.h). It is weak:
- * a test that links the real kernel/mm.c gets the real one, and the two
+ * a test that links the real kernel/mm/page_alloc.c gets the real one, and the two
  * never collide at link time.
  */
 #include "acpi_mm_host.h"
-#include "kernel/mm.h"
+#include "kernel/mm/page_alloc.h"
 
 struct mm_host_range mm_host_reserved[MM_HOST_MAX_RESERVED];
 unsigned mm_host_nreserved;

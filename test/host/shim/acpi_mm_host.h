@@ -1,5 +1,5 @@
 /*
- * Host shim for kernel/acpi.c's one dependency on the page allocator:
+ * Host shim for kernel/acpi/acpi.c's one dependency on the page allocator:
  * mm_reserve() records each call so test_acpi can check that every table
  * it uses was kept away from the allocator.
  */

@@ -1,14 +1,14 @@
 /*
- * kernel/dma.h for host tests: zeroed, aligned memory from aligned_alloc,
+ * kernel/mm/dma.h for host tests: zeroed, aligned memory from aligned_alloc,
  * so AddressSanitizer sees every ring and indirect table as its own
  * allocation and reports any access past one. Weak, so a test that links
- * the real kernel/dma.c gets that one instead.
+ * the real kernel/mm/dma.c gets that one instead.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/dma.h"
+#include "kernel/mm/dma.h"
 #include "dma_host.h"
 
 long dma_host_outstanding;
@@ -18,7 +18,7 @@ __attribute__((weak)) void *dma_alloc(size_t size, size_t align)
 {
 	void *p;
 
-	/* The kernel allocator's contract (kernel/dma.c): a power-of-two
+	/* The kernel allocator's contract (kernel/mm/dma.c): a power-of-two
 	 * alignment, at most a page for allocations under a page. */
 	if (size == 0 || (align & (align - 1)) || (size < 4096 && align > 4096)) {
 		fprintf(stderr, "dma_alloc(%zu, %zu): outside the kernel allocator's contract\n",

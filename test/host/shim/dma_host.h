@@ -1,5 +1,5 @@
 /*
- * Host stand-in for kernel/dma.h's allocator (test/host/shim/dma_host.c):
+ * Host stand-in for kernel/mm/dma.h's allocator (test/host/shim/dma_host.c):
  * counters that let tests check every DMA allocation was freed, and
  * failure injection for the out-of-memory paths.
  */

@@ -1,5 +1,5 @@
 /*
- * kernel/irq.h's interrupt flag for host tests (see irq_host.h): the
+ * kernel/irq/irq.h's interrupt flag for host tests (see irq_host.h): the
  * flag is a variable, and a wait for an interrupt runs the test's hook,
  * which plays the device and its interrupt. Weak, like the other shims.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 
 #include "irq_host.h"
-#include "kernel/irq.h"
+#include "kernel/irq/irq.h"
 
 #define IF_BIT (1ul << 9) /* RFLAGS.IF, what irq_save() returns on x86 */
 

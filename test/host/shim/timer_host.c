@@ -1,11 +1,11 @@
 /*
- * kernel/timer.h's clock for host tests: time_ns() from CLOCK_MONOTONIC,
+ * kernel/time/timer.h's clock for host tests: time_ns() from CLOCK_MONOTONIC,
  * for code that timestamps requests or bounds a wait. Weak, like the
  * other shims.
  */
 #include <time.h>
 
-#include "kernel/timer.h"
+#include "kernel/time/timer.h"
 
 __attribute__((weak)) uint64_t time_ns(void)
 {

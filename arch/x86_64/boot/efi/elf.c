@@ -3,7 +3,7 @@
  * linked to run.
  *
  * ELF: System V gABI (ELF-64 header, program headers, PT_LOAD and PT_NOTE),
- * and kernel/boot_info.h for the VirtioOS note that names the kernel's
+ * and arch/x86_64/boot/boot_info.h for the VirtioOS note that names the kernel's
  * 64-bit entry. UEFI 2.10, 7.2 memory allocation services: AllocatePages
  * with AllocateAddress claims exactly the pages the kernel needs, so it
  * fails instead of overwriting anything the firmware still owns, and marks

@@ -1,7 +1,7 @@
 /*
  * The GNU-EFI loader's internal interfaces: a UEFI application
  * (EFI/BOOT/BOOTX64.EFI) that reads kernel.elf from its own ESP, loads it at
- * its physical addresses, fills a struct boot_info (kernel/boot_info.h),
+ * its physical addresses, fills a struct boot_info (arch/x86_64/boot/boot_info.h),
  * exits boot services and enters the kernel through the 64-bit entry named
  * in the kernel's VirtioOS ELF note.
  *
@@ -21,7 +21,7 @@
 #include <efi.h>
 #include <efilib.h>
 
-#include "kernel/boot_info.h"
+#include "arch/x86_64/boot/boot_info.h"
 
 /* Prefix of every message, so a test can tell the loader from the firmware. */
 #define LOADER_TAG L"efi: "

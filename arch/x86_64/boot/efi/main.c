@@ -13,7 +13,7 @@
  * efi_main returns to the boot manager, which tries the next boot option).
  * Only ExitBootServices and the jump come last.
  *
- * The kernel side of the contract is kernel/boot_info.h and efi_entry64 in
+ * The kernel side of the contract is arch/x86_64/boot/boot_info.h and efi_entry64 in
  * arch/x86_64/boot/entry.S: we call the address in the kernel's VirtioOS
  * note as void entry(struct boot_info *) on the firmware's identity-mapped
  * page tables, with interrupts off.

@@ -1,0 +1,68 @@
+/*
+ * ACPI tables (ACPI 6.x, chapter 5): find the RSDP's XSDT/RSDT, look tables
+ * up by signature, and read the MADT (local APIC address, IOAPICs, interrupt
+ * source overrides) and MCFG (PCI ECAM windows).
+ */
+#ifndef KERNEL_ACPI_ACPI_H
+#define KERNEL_ACPI_ACPI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct acpi_sdt_header {
+	char signature[4];
+	uint32_t length;
+	uint8_t revision;
+	uint8_t checksum;
+	char oem_id[6];
+	char oem_table_id[8];
+	uint32_t oem_revision;
+	uint32_t creator_id;
+	uint32_t creator_revision;
+} __attribute__((packed));
+
+/* Find and checksum the tables; reserve their pages from the page allocator.
+ * `rsdp` from boot_info (0: search the BIOS areas). Returns 0 or -ENOENT. */
+int acpi_init(uint64_t rsdp);
+bool acpi_present(void);
+
+/* The n-th table with this signature ("APIC", "MCFG", "DSDT", ...), or NULL. */
+const struct acpi_sdt_header *acpi_find_table(const char *sig, unsigned n);
+
+#define ACPI_MAX_IOAPICS   8
+#define ACPI_MAX_OVERRIDES 16
+#define ACPI_MAX_MCFG	   4
+
+struct acpi_ioapic {
+	uint8_t id;
+	uint32_t addr;
+	uint32_t gsi_base;
+};
+
+struct acpi_override {
+	uint8_t isa_irq;
+	uint32_t gsi;
+	uint16_t flags; /* MPS INTI flags: polarity bits 0-1, trigger bits 2-3 */
+};
+
+struct acpi_mcfg {
+	uint64_t base;
+	uint16_t segment;
+	uint8_t bus_start, bus_end;
+};
+
+struct acpi_info {
+	uint64_t lapic_addr;
+	unsigned ncpus;
+	unsigned nioapics;
+	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
+	unsigned noverrides;
+	struct acpi_override overrides[ACPI_MAX_OVERRIDES];
+	unsigned nmcfg;
+	struct acpi_mcfg mcfg[ACPI_MAX_MCFG];
+	bool has_8259; /* MADT flag PCAT_COMPAT */
+};
+
+extern struct acpi_info acpi_info;
+
+#endif

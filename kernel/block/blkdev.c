@@ -1,0 +1,390 @@
+/*
+ * The block layer (kernel/block/blkdev.h): a registry of block devices named vda,
+ * vdb, ... in registration order, request checking, a per-device queue of
+ * requests not yet (fully) issued to the driver, completion bookkeeping and
+ * the blocking wrappers. It knows no device: drivers (virtio-blk, virtio
+ * 1.2 section 5.2) provide struct blkdev_ops.
+ *
+ * Why a queue in front of the driver: a request may be split into more
+ * device requests than the ring has room for, and callers may submit from
+ * a completion callback, in interrupt context, where the ring must not be
+ * filled (it allocates indirect tables from the heap). Such work waits
+ * here and is issued from thread context as completions free the ring:
+ * nothing is ever dropped because the ring was full.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kernel/block/blkdev.h"
+#include "kernel/irq/irq.h"
+#include "kernel/lib/log.h"
+#include "kernel/time/timer.h"
+
+static struct blkdev *devices;
+static unsigned registered; /* names are never reused: vda stays vda */
+/* Non-zero while a done callback runs: submissions are queued, not issued. */
+static unsigned completing;
+
+/* A waiter that sees nothing for this long says so (and keeps waiting: the
+ * device still owns the buffers). */
+#define BLK_STALL_NS (10ull * 1000000000ull)
+
+const char *blk_op_name(enum blk_op op)
+{
+	static const char *const names[BLK_OP_COUNT] = {
+		[BLK_OP_READ] = "read",	      [BLK_OP_WRITE] = "write",
+		[BLK_OP_FLUSH] = "flush",     [BLK_OP_GET_ID] = "get-id",
+		[BLK_OP_DISCARD] = "discard", [BLK_OP_WRITE_ZEROES] = "write-zeroes",
+	};
+	return (unsigned)op < BLK_OP_COUNT ? names[op] : "?";
+}
+
+const char *blk_errname(int err)
+{
+	switch (err) {
+	case 0:
+		return "OK";
+	case -EIO:
+		return "EIO";
+	case -EINVAL:
+		return "EINVAL";
+	case -ERANGE:
+		return "ERANGE";
+	case -EROFS:
+		return "EROFS";
+	case -EOPNOTSUPP:
+		return "EOPNOTSUPP";
+	case -ENODEV:
+		return "ENODEV";
+	case -ENOMEM:
+		return "ENOMEM";
+	case -ENOSPC:
+		return "ENOSPC";
+	default:
+		return "E?";
+	}
+}
+
+int blkdev_register(struct blkdev *dev)
+{
+	struct blkdev **pp = &devices;
+
+	if (!dev->ops || !dev->ops->issue || !dev->ops->kick)
+		return -EINVAL;
+	if (registered >= 26) {
+		pr_err("blk: a 27th block device; names go from vda to vdz\n");
+		return -ENOSPC;
+	}
+	if (dev->block_size < BLK_SECTOR_SIZE || (dev->block_size & (dev->block_size - 1)))
+		dev->block_size = BLK_SECTOR_SIZE;
+	snprintf(dev->name, sizeof dev->name, "vd%c", 'a' + registered++);
+	dev->pend_head = dev->pend_tail = NULL;
+	dev->inflight_requests = 0;
+	memset(dev->stats, 0, sizeof dev->stats);
+	while (*pp)
+		pp = &(*pp)->next;
+	dev->next = NULL;
+	*pp = dev;
+	return 0;
+}
+
+void blkdev_unregister(struct blkdev *dev)
+{
+	for (struct blkdev **pp = &devices; *pp; pp = &(*pp)->next) {
+		if (*pp == dev) {
+			*pp = dev->next;
+			return;
+		}
+	}
+}
+
+struct blkdev *blkdev_find(const char *name)
+{
+	for (struct blkdev *d = devices; d; d = d->next)
+		if (strcmp(d->name, name) == 0)
+			return d;
+	return NULL;
+}
+
+struct blkdev *blkdev_next(struct blkdev *prev)
+{
+	return prev ? prev->next : devices;
+}
+
+void blk_complete(struct blk_request *req)
+{
+	struct blkdev *dev = req->dev;
+	struct blk_op_stats *st = &dev->stats[req->op];
+
+	req->status = req->error;
+	st->completed++;
+	if (req->status)
+		st->errors++;
+	else
+		st->sectors += req->count;
+	dev->inflight_requests--;
+	completing++;
+	req->done(req, req->status);
+	completing--;
+}
+
+/* Hands queued requests to the driver until it is full. Interrupts off. */
+static void issue_pending(struct blkdev *dev)
+{
+	struct blk_request *req;
+	bool issued = false;
+
+	while ((req = dev->pend_head)) {
+		if (dev->ops->issue(dev, req) == 0)
+			break; /* full: completions will make room */
+		issued = true;
+		dev->pend_head = req->next_pending;
+		if (!dev->pend_head)
+			dev->pend_tail = NULL;
+		req->issued_all = true;
+		/* Nothing in flight: it failed before its first chunk went
+		 * out, or the device already finished every chunk. */
+		if (req->inflight == 0)
+			blk_complete(req);
+	}
+	if (issued || dev->pend_head)
+		dev->ops->kick(dev);
+}
+
+void blk_poll(void)
+{
+	unsigned long fl = irq_save();
+
+	for (struct blkdev *d = devices; d; d = d->next)
+		if (d->pend_head)
+			issue_pending(d);
+	irq_restore(fl);
+}
+
+static bool is_write_op(enum blk_op op)
+{
+	return op == BLK_OP_WRITE || op == BLK_OP_DISCARD || op == BLK_OP_WRITE_ZEROES;
+}
+
+/* Everything the device could refuse, decided before anything is sent. */
+static int check_request(const struct blkdev *dev, const struct blk_request *req)
+{
+	uint64_t bs_sectors = dev->block_size / BLK_SECTOR_SIZE;
+
+	if ((unsigned)req->op >= BLK_OP_COUNT || !req->done)
+		return -EINVAL;
+	if (dev->read_only && is_write_op(req->op))
+		return -EROFS;
+	switch (req->op) {
+	case BLK_OP_FLUSH:
+		return 0;
+	case BLK_OP_GET_ID:
+		if (!(dev->caps & BLK_CAP_GET_ID))
+			return -EOPNOTSUPP;
+		return req->buf || req->sg ? 0 : -EINVAL;
+	case BLK_OP_DISCARD:
+		if (!(dev->caps & BLK_CAP_DISCARD))
+			return -EOPNOTSUPP;
+		break;
+	case BLK_OP_WRITE_ZEROES:
+		if (!(dev->caps & BLK_CAP_WRITE_ZEROES))
+			return -EOPNOTSUPP;
+		break;
+	default:
+		if (!req->buf && !req->sg)
+			return -EINVAL;
+		break;
+	}
+	if (req->count == 0)
+		return -EINVAL;
+	/* Written so that sector + count cannot overflow. */
+	if (req->sector >= dev->capacity || req->count > dev->capacity - req->sector)
+		return -ERANGE;
+	if (req->sector % bs_sectors || req->count % bs_sectors)
+		return -EINVAL;
+	return 0;
+}
+
+int blk_submit(struct blkdev *dev, struct blk_request *req)
+{
+	unsigned long fl;
+	int err;
+
+	if (!dev)
+		return -ENODEV;
+	fl = irq_save();
+	err = check_request(dev, req);
+	if (err) {
+		if ((unsigned)req->op < BLK_OP_COUNT)
+			dev->stats[req->op].rejected++;
+		irq_restore(fl);
+		return err;
+	}
+	req->dev = dev;
+	req->status = 0;
+	req->error = 0;
+	req->inflight = 0;
+	req->chunks = 0;
+	req->issued_all = false;
+	req->next_pending = NULL;
+	req->next_sector = req->sector;
+	if (req->sg) {
+		req->cur_sg = req->sg;
+	} else if (req->buf) {
+		uint64_t len = req->op == BLK_OP_GET_ID ? BLK_ID_BYTES
+							: (uint64_t)req->count * BLK_SECTOR_SIZE;
+
+		sg_init_one(&req->one_sg, req->buf, (uint32_t)len);
+		req->cur_sg = &req->one_sg;
+	} else {
+		req->cur_sg = NULL;
+	}
+	req->cur_off = 0;
+	req->submit_ns = time_ns();
+	dev->stats[req->op].submitted++;
+	dev->inflight_requests++;
+
+	/* A device without a volatile write cache has nothing to flush
+	 * (virtio 1.2 5.2.6.2: without VIRTIO_BLK_F_FLUSH writes are stable
+	 * when they complete). */
+	if (req->op == BLK_OP_FLUSH && !(dev->caps & BLK_CAP_FLUSH)) {
+		req->issued_all = true;
+		blk_complete(req);
+		irq_restore(fl);
+		return 0;
+	}
+
+	if (dev->pend_tail)
+		dev->pend_tail->next_pending = req;
+	else
+		dev->pend_head = req;
+	dev->pend_tail = req;
+	if (!completing)
+		issue_pending(dev);
+	irq_restore(fl);
+	return 0;
+}
+
+void blk_wait(bool (*cond)(void *arg), void *arg)
+{
+	unsigned long fl = irq_save();
+	uint64_t start = time_ns();
+	bool warned = false;
+
+	for (;;) {
+		for (struct blkdev *d = devices; d; d = d->next)
+			if (d->pend_head)
+				issue_pending(d);
+		if (cond(arg))
+			break;
+		if (!warned && time_ns() - start > BLK_STALL_NS) {
+			pr_warn("blk: no completion for 10 s; still waiting (requests in "
+				"flight:");
+			for (struct blkdev *d = devices; d; d = d->next)
+				pr_info(" %s %u", d->name, d->inflight_requests);
+			pr_info(")\n");
+			warned = true;
+		}
+		/* Atomic with the check above: an interrupt that completes
+		 * the request after it cannot be missed (kernel/irq/irq.h). */
+		wait_for_interrupt();
+	}
+	irq_restore(fl);
+}
+
+static bool flag_is_set(void *arg)
+{
+	return *(volatile bool *)arg;
+}
+
+static void sync_done(struct blk_request *req, int status)
+{
+	*(volatile bool *)req->ctx = true;
+}
+
+int blk_submit_wait(struct blkdev *dev, struct blk_request *req)
+{
+	volatile bool done = false;
+	int err;
+
+	req->done = sync_done;
+	req->ctx = (void *)&done;
+	err = blk_submit(dev, req);
+	if (err)
+		return err;
+	blk_wait(flag_is_set, (void *)&done);
+	return req->status;
+}
+
+int blk_read(struct blkdev *dev, uint64_t sector, uint32_t count, void *buf)
+{
+	struct blk_request req = {.op = BLK_OP_READ, .sector = sector, .count = count, .buf = buf};
+
+	return blk_submit_wait(dev, &req);
+}
+
+int blk_write(struct blkdev *dev, uint64_t sector, uint32_t count, const void *buf)
+{
+	/* The device only reads the buffer; the request type is shared. */
+	struct blk_request req = {
+		.op = BLK_OP_WRITE, .sector = sector, .count = count, .buf = (void *)buf};
+
+	return blk_submit_wait(dev, &req);
+}
+
+int blk_flush(struct blkdev *dev)
+{
+	struct blk_request req = {.op = BLK_OP_FLUSH};
+
+	return blk_submit_wait(dev, &req);
+}
+
+const char *blk_cache_mode_name(enum blk_cache_mode mode)
+{
+	return mode == BLK_CACHE_WRITEBACK ? "writeback" : "writethrough";
+}
+
+int blk_set_cache_mode(struct blkdev *dev, enum blk_cache_mode mode)
+{
+	if (!dev->ops->set_cache_mode)
+		return -EOPNOTSUPP;
+	if (mode == dev->cache)
+		return 0;
+	/* Write-through promises that a completed write is stable: make
+	 * the writes completed before the switch stable too. */
+	if (mode == BLK_CACHE_WRITETHROUGH && (dev->caps & BLK_CAP_FLUSH)) {
+		int err = blk_flush(dev);
+		if (err)
+			return err;
+	}
+	return dev->ops->set_cache_mode(dev, mode);
+}
+
+int blk_get_id(struct blkdev *dev, char id[BLK_ID_BYTES + 1])
+{
+	struct blk_request req = {.op = BLK_OP_GET_ID, .buf = id};
+	int err;
+
+	memset(id, 0, BLK_ID_BYTES + 1);
+	err = blk_submit_wait(dev, &req);
+	id[BLK_ID_BYTES] = '\0';
+	return err;
+}
+
+int blk_discard(struct blkdev *dev, uint64_t sector, uint32_t count)
+{
+	struct blk_request req = {.op = BLK_OP_DISCARD, .sector = sector, .count = count};
+
+	return blk_submit_wait(dev, &req);
+}
+
+int blk_write_zeroes(struct blkdev *dev, uint64_t sector, uint32_t count, bool unmap)
+{
+	struct blk_request req = {.op = BLK_OP_WRITE_ZEROES,
+				  .flags = unmap ? BLK_REQ_UNMAP : 0,
+				  .sector = sector,
+				  .count = count};
+
+	return blk_submit_wait(dev, &req);
+}

@@ -1,0 +1,92 @@
+/*
+ * Interrupt requests. Two kinds of sources reach a handler:
+ *  - a GSI (global system interrupt: an IOAPIC input, ISA IRQs after MADT
+ *    overrides, PCI INTx lines, virtio-mmio lines), routed to a vector we
+ *    pick, with the trigger mode and polarity given;
+ *  - a bare vector for message-signalled interrupts (MSI, MSI-X), where the
+ *    device writes the vector number into the LAPIC itself.
+ * Handlers run in interrupt context, interrupts off, and must not sleep.
+ * Several handlers may share one level-triggered GSI: each is called and
+ * checks its own device.
+ */
+#ifndef KERNEL_IRQ_IRQ_H
+#define KERNEL_IRQ_IRQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef void (*irq_handler_t)(void *ctx);
+
+/* Flags for request_irq(). Without IRQF_LEVEL/IRQF_EDGE the trigger and
+ * polarity come from the ACPI MADT overrides (ISA default: edge, high). */
+#define IRQF_EDGE	(1u << 0)
+#define IRQF_LEVEL	(1u << 1)
+#define IRQF_ACTIVE_LOW (1u << 2)
+#define IRQF_SHARED	(1u << 3)
+
+/* Route `gsi` through its IOAPIC to a vector and call handler(ctx) on each
+ * interrupt. Returns the vector (>= 32) or a negative errno. */
+int request_irq(unsigned gsi, unsigned flags, irq_handler_t handler, void *ctx, const char *name);
+void free_irq(unsigned gsi, irq_handler_t handler, void *ctx);
+void irq_mask(unsigned gsi);
+void irq_unmask(unsigned gsi);
+
+/* Allocate a vector for MSI/MSI-X and attach a handler. Returns the vector
+ * or a negative errno. The caller programs the device with msi_address()
+ * and msi_data(vector). */
+int request_msi_vector(irq_handler_t handler, void *ctx, const char *name);
+void free_msi_vector(int vector);
+uint64_t msi_address(void);
+uint32_t msi_data(int vector);
+
+/* Attach a handler to a vector outside the dynamic range that the arch
+ * reserves for a fixed purpose (VECTOR_TIMER, VECTOR_APIC_ERROR in
+ * arch/x86_64/trap.h). Returns 0 or a negative errno. */
+int request_fixed_vector(int vector, irq_handler_t handler, void *ctx, const char *name);
+
+/* Set up interrupt routing: mask the 8259 PIC, enable the local APIC and
+ * the IOAPICs the ACPI MADT describes. After acpi_init(). */
+void irq_init(void);
+
+/* The GSI an ISA IRQ (0-15) is wired to, and its IRQF_ trigger/polarity
+ * flags, after the MADT interrupt source overrides. */
+unsigned isa_irq_to_gsi(unsigned isa_irq, unsigned *flags);
+
+/* Interrupts delivered on a vector since boot (the shell's `irqs`). */
+uint64_t irq_vector_count(int vector);
+void irq_print_counts(void);
+
+#ifndef HOST_TEST
+/* Save/restore the interrupt flag, for thread-context code that touches
+ * state an interrupt handler also touches (one CPU: that is all it takes). */
+static inline unsigned long irq_save(void)
+{
+	unsigned long flags;
+	__asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+	return flags;
+}
+
+static inline void irq_restore(unsigned long flags)
+{
+	if (flags & (1ul << 9))
+		__asm__ volatile("sti" : : : "memory");
+}
+
+/* Wait for the next interrupt: `sti; hlt` is atomic with respect to the
+ * interrupt that wakes us (sti takes effect after the next instruction), so a
+ * caller that checked a completion flag with interrupts off cannot miss it. */
+static inline void wait_for_interrupt(void)
+{
+	__asm__ volatile("sti; hlt; cli" : : : "memory");
+}
+
+#else
+/* Host tests (test/host) run in user mode, where cli, sti and hlt fault:
+ * test/host/shim/irq_host.c keeps the flag in a variable, and its
+ * wait_for_interrupt() lets the test deliver the interrupt being waited for. */
+unsigned long irq_save(void);
+void irq_restore(unsigned long flags);
+void wait_for_interrupt(void);
+#endif
+
+#endif

@@ -1,0 +1,13 @@
+#ifndef KERNEL_MAIN_H
+#define KERNEL_MAIN_H
+
+#include <stdbool.h>
+#include <stdnoreturn.h>
+
+/* The kernel proper, entered once boot_info is filled (kernel/main.c).
+ * `boot_info_ok` is false when the loader's information was unusable. */
+noreturn void kmain(bool boot_info_ok);
+
+#define KERNEL_VERSION "0.1"
+
+#endif
