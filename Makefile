@@ -47,6 +47,10 @@ KDIRS := arch/x86_64/boot arch/x86_64 \
 	 kernel/acpi kernel/irq kernel/time kernel/pci kernel/block kernel/netdev kernel \
 	 virtio virtio/ring virtio/transport drivers net test/kernel
 KSRCS := $(foreach d,$(KDIRS),$(sort $(wildcard $(d)/*.c $(d)/*.S)))
+
+.PHONY: print-kdirs
+print-kdirs:
+	@echo $(KDIRS)
 KOBJS := $(patsubst %,$(BUILD)/obj/%.o,$(KSRCS))
 
 $(BUILD)/obj/%.c.o: %.c $(NEWLIB_STAMP)

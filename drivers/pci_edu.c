@@ -23,9 +23,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "drivers/pci_edu.h"
-#include "kernel/lib/init.h"
 #include "kernel/irq/irq.h"
+#include "kernel/lib/init.h"
 #include "kernel/lib/log.h"
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"

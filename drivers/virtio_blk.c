@@ -20,12 +20,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "drivers/virtio_blk.h"
 #include "drivers/virtio_blk_chunks.h"
 #include "kernel/block/blkdev.h"
-#include "kernel/mm/dma.h"
-#include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
+#include "kernel/mm/dma.h"
 #include "virtio/virtio.h"
 
 /* Feature bits (5.2.3). */

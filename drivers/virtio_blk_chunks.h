@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 
-#include "virtio/virtqueue.h"
+#include "kernel/lib/scatterlist.h"
 
 struct vblk_limits {
 	uint32_t seg_max;   /* data segments per request, >= 1 */

@@ -40,11 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "drivers/virtio_net_rx.h"
+#include "kernel/lib/log.h"
 #include "kernel/mm/dma.h"
 #include "kernel/netdev/flow_hash.h"
-#include "kernel/irq/irq.h"
-#include "kernel/lib/log.h"
 #include "kernel/netdev/netdev.h"
 #include "kernel/time/timer.h"
 #include "virtio/virtio.h"

@@ -21,10 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "drivers/rng.h"
-#include "kernel/mm/dma.h"
-#include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
+#include "kernel/mm/dma.h"
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
 #include "virtio/virtio.h"

@@ -1,23 +1,27 @@
 /*
  * kmain(): bring the kernel up, layer by layer, in the order the layers
- * depend on each other (DESIGN.md), then run the self-tests named on the
- * command line or the interactive shell.
+ * depend on each other (docs/ARCHITECTURE.md), then run the self-tests named
+ * on the command line or the interactive shell. The top of the kernel: it
+ * may call every layer below, and nothing calls it but the boot entry.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "arch/x86_64/cpu.h"
-#include "arch/x86_64/trap.h"
-#include "kernel/acpi/acpi.h"
-#include "kernel/selftest/bench.h"
 #include "arch/x86_64/boot/boot_info.h"
-#include "kernel/lib/cmdline.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/trap.h"
+#include "arch/x86_64/tsc.h"
+#include "kernel/acpi/acpi.h"
 #include "kernel/console/console.h"
-#include "kernel/lib/init.h"
 #include "kernel/irq/irq.h"
+#include "kernel/lib/cmdline.h"
+#include "kernel/lib/init.h"
+#include "kernel/lib/panic.h"
+#include "kernel/libc/heap.h"
 #include "kernel/main.h"
 #include "kernel/mm/page_alloc.h"
-#include "kernel/lib/panic.h"
+#include "kernel/selftest/bench.h"
 #include "kernel/selftest/selftest.h"
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
@@ -63,7 +67,7 @@ static void print_banner(void)
 
 noreturn void kmain(bool boot_info_ok)
 {
-	console_early_init();
+	console_init();
 	setvbuf(stdout, NULL, _IONBF, 0); /* every printf reaches the wire at once */
 	if (!boot_info_ok)
 		panic("boot: the loader's information is invalid (path %s)",
@@ -72,13 +76,14 @@ noreturn void kmain(bool boot_info_ok)
 	gdt_init();
 	idt_init();
 	mm_init();
-	paging_init();
+	if (paging_init(boot_info.regions, boot_info.nregions, page_alloc))
+		panic("paging: out of memory for the page tables");
 	heap_init();
 	acpi_init(boot_info.rsdp);
 	irq_init();
 	timer_init();
 	__asm__ volatile("sti");
-	console_init_irq();
+	console_start_input();
 
 	cmdline_parse(boot_info.cmdline);
 	print_banner();
@@ -92,10 +97,4 @@ noreturn void kmain(bool boot_info_ok)
 	if (bench && cmdline_flag("bench")) /* bench=off runs nothing */
 		bench_run(bench);
 	shell_run();
-}
-
-void run_initcalls(void)
-{
-	SECTION_FOREACH(initcalls, struct initcall, call)
-	call->fn();
 }

@@ -4,7 +4,8 @@
 #include <stdbool.h>
 #include <stdnoreturn.h>
 
-/* The kernel proper, entered once boot_info is filled (kernel/main.c).
+/* The kernel proper (kernel/main.c), entered from arch/x86_64/boot/entry.S
+ * once boot_info is filled.
  * `boot_info_ok` is false when the loader's information was unusable. */
 noreturn void kmain(bool boot_info_ok);
 

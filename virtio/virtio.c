@@ -4,8 +4,8 @@
  * virtio 1.2 section 3.1.1 (3.1.2 for legacy devices), feature negotiation
  * (section 6, 2.2), consistent config-space reads with the generation
  * counter (2.5.1, 4.1.4.3.1) and the DEVICE_NEEDS_RESET status (2.1.2).
- * It also picks the ring layout (split 2.7 or packed 2.8) from what was
- * negotiated, so transports create rings without asking which.
+ * It offers the ring layouts (split 2.7, packed 2.8) a transport can take;
+ * virtio/virtqueue_transport.c builds the one negotiated.
  *
  * The registry is two singly linked lists, walked only at registration
  * time and by the shell: the kernel has one CPU and registers from init
@@ -17,10 +17,7 @@
 
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/log.h"
-#include "virtio/ring/ring_packed.h"
-#include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
-#include "virtio/virtqueue_transport.h"
 
 CMDLINE_OPTION(virtio_ring, "virtio.ring",
 	       "virtqueue layout: split, packed, or auto (default: packed when the device offers "
@@ -79,28 +76,6 @@ static uint64_t transport_features(const struct virtio_device *vdev)
 	/* VIRTIO_F_IN_ORDER is not offered: the rings never assume the
 	 * device uses buffers in order. */
 	return f;
-}
-
-struct virtqueue *vring_create_virtqueue(unsigned index, unsigned num, unsigned align,
-					 struct virtio_device *vdev,
-					 bool (*notify)(struct virtqueue *vq),
-					 vq_callback_t *callback, const char *name)
-{
-	if (vdev && virtio_has_feature(vdev, VIRTIO_F_RING_PACKED))
-		return vring_create_virtqueue_packed(index, num, vdev, notify, callback, name);
-	return vring_create_virtqueue_split(index, num, align, vdev, notify, callback, name);
-}
-
-unsigned vring_queue_size(const struct virtio_device *vdev, unsigned max, unsigned cap)
-{
-	unsigned num = max < cap ? max : cap;
-
-	if (vdev && virtio_has_feature(vdev, VIRTIO_F_RING_PACKED))
-		return num > VRING_PACKED_MAX_NUM ? VRING_PACKED_MAX_NUM : num;
-	/* 2.7: the largest power of two the device and the cap allow. */
-	while (num & (num - 1))
-		num &= num - 1;
-	return num > VRING_SPLIT_MAX_NUM ? VRING_SPLIT_MAX_NUM : num;
 }
 
 /* "split" or "packed", as the device's queues are laid out. */
@@ -413,6 +388,18 @@ void virtio_cwrite16(struct virtio_device *vdev, unsigned offset, uint16_t v)
 void virtio_cwrite32(struct virtio_device *vdev, unsigned offset, uint32_t v)
 {
 	vdev->config->set(vdev, offset, &v, sizeof(v));
+}
+
+void virtio_break_device(struct virtio_device *vdev)
+{
+	for (struct virtqueue *vq = vdev->vqs; vq; vq = vq->next)
+		vq->ops->break_(vq);
+}
+
+void __virtio_unbreak_device(struct virtio_device *vdev)
+{
+	for (struct virtqueue *vq = vdev->vqs; vq; vq = vq->next)
+		vq->ops->unbreak_(vq);
 }
 
 bool virtio_check_needs_reset(struct virtio_device *vdev)

@@ -147,6 +147,10 @@ void virtio_device_ready(struct virtio_device *vdev);
 void virtio_add_status(struct virtio_device *vdev, uint8_t bits);
 /* Resets the device (no queue is live afterwards). */
 void virtio_reset_device(struct virtio_device *vdev);
+/* Breaks / unbreaks every queue of the device (device needs reset, or
+ * after the reset that recovers it). */
+void virtio_break_device(struct virtio_device *vdev);
+void __virtio_unbreak_device(struct virtio_device *vdev);
 
 /* Queue creation for drivers: the transport's find_vqs / del_vqs. */
 int virtio_find_vqs(struct virtio_device *vdev, unsigned nvqs, struct virtqueue *vqs[],

@@ -21,6 +21,9 @@
 
 #define VIRTIO_BIT(nr) (1ull << (nr))
 
+/* 2.6: no queue has more than this many entries, whatever its layout. */
+#define VIRTIO_QUEUE_SIZE_MAX 32768u
+
 /* Device-independent feature bits live in 28..41 (section 6); a transport
  * passes them through, drivers never list them. */
 #define VIRTIO_TRANSPORT_F_START 28

@@ -14,9 +14,9 @@
  * thread-safe. The driver serialises all calls on one vq; in the kernel
  * (one CPU) that means thread-context callers disable interrupts around
  * virtqueue calls, because vq callbacks run in interrupt context.
- * vring_interrupt() is the only entry point for transports' interrupt
- * handlers. None of these functions sleep or allocate, except add (an
- * indirect table, from dma_alloc) and resize.
+ * vring_interrupt() (virtqueue_transport.h) is the only entry point for
+ * transports' interrupt handlers. None of these functions sleep or
+ * allocate, except add (an indirect table, from dma_alloc) and resize.
  */
 #ifndef VIRTIO_VIRTQUEUE_H
 #define VIRTIO_VIRTQUEUE_H
@@ -25,46 +25,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/mm/dma.h"
+#include "kernel/lib/scatterlist.h"
 
 struct virtio_device;
 struct virtqueue;
-
-/* ---- Scatterlists ---------------------------------------------------- */
-
-/*
- * One piece of a buffer. A list is an array of entries whose last one
- * carries SG_END; an entry carrying SG_CHAIN is not a buffer but a link to
- * another array (its `buf`), so a driver can prepend a header to an
- * existing list without copying it.
- */
-#define SG_END	 1u
-#define SG_CHAIN 2u
-
-struct scatterlist {
-	void *buf;	 /* driver (virtual) address; the ring uses virt_to_phys() */
-	uint32_t length; /* bytes */
-	uint32_t flags;	 /* SG_END, SG_CHAIN */
-};
-
-/* Clears `n` entries and marks the last one as the end. */
-void sg_init_table(struct scatterlist *sg, unsigned n);
-/* A one-entry list for `len` bytes at `buf`. */
-void sg_init_one(struct scatterlist *sg, void *buf, uint32_t len);
-/* Points an entry at a buffer, keeping its END mark. */
-void sg_set_buf(struct scatterlist *sg, void *buf, uint32_t len);
-/* Makes `sg` the last entry of its list. */
-void sg_mark_end(struct scatterlist *sg);
-/* Turns the last entry of `prv` (which has `prv_nents` entries) into a link
- * to `next`; that entry no longer describes a buffer. */
-void sg_chain(struct scatterlist *prv, unsigned prv_nents, struct scatterlist *next);
-/* The entry after `sg`, following chain links; NULL after the end. */
-struct scatterlist *sg_next(struct scatterlist *sg);
-
-static inline uint64_t sg_phys(const struct scatterlist *sg)
-{
-	return virt_to_phys(sg->buf);
-}
 
 /* ---- Virtqueues --------------------------------------------------------- */
 
@@ -309,17 +273,5 @@ static inline bool virtqueue_is_broken(const struct virtqueue *vq)
 /* Marks one queue broken / usable again. Any context. */
 void virtqueue_break(struct virtqueue *vq);
 void virtqueue_unbreak(struct virtqueue *vq);
-/* Breaks / unbreaks every queue of the device (device needs reset, or
- * after the reset that recovers it). */
-void virtio_break_device(struct virtio_device *vdev);
-void __virtio_unbreak_device(struct virtio_device *vdev);
-
-/*
- * Transport interrupt handlers call this for a queue that may have used
- * buffers. Returns true if it did (so shared INTx handlers can tell whether
- * the interrupt was theirs), after running the vq callback. Interrupt
- * context.
- */
-bool vring_interrupt(struct virtqueue *vq);
 
 #endif

@@ -1,16 +1,16 @@
 /*
- * Virtqueue rings as transports see them (virtio 1.2 sections 2.6-2.8): a
- * ring of the layout the device and driver negotiated (split 2.7, or packed
- * 2.8 with VIRTIO_F_RING_PACKED), created by the core's one constructor,
- * and the three addresses a transport programs into the device, whatever
- * the layout:
+ * Virtqueues as transports see them (virtio 1.2 sections 2.6-2.8): a ring of
+ * the layout the device and driver negotiated (split 2.7, or packed 2.8 with
+ * VIRTIO_F_RING_PACKED), the three addresses a transport programs into the
+ * device, whatever the layout, and the interrupt entry point:
  *
  *   split   descriptor table | available ring        | used ring
  *   packed  descriptor ring  | driver event suppr.   | device event suppr.
  *           ("descriptor area", "driver area", "device area" in 2.6)
  *
- * Transports never branch on the layout, except for the queue size rule
- * (vring_queue_size()).
+ * Transports never branch on the layout, except through the queue size rule
+ * (vring_queue_size()). Implemented in virtio/virtqueue_transport.c; drivers
+ * use virtio/virtqueue.h instead.
  */
 #ifndef VIRTIO_VIRTQUEUE_TRANSPORT_H
 #define VIRTIO_VIRTQUEUE_TRANSPORT_H
@@ -25,12 +25,14 @@ struct virtio_device;
 /*
  * Creates queue `index` of `vdev` with `num` entries, packed if `vdev`
  * negotiated VIRTIO_F_RING_PACKED, else split (then `align` is the legacy
- * used-ring alignment, 0 for modern transports; see ring_split.h). The
- * ring uses indirect descriptors and event indices if negotiated
- * (vdev->features must be final). `notify` is the transport's doorbell,
- * returning false if the device is gone; `callback` may be NULL; `name` must
- * outlive the queue. NULL (and a message) on a bad size or no memory. The
- * caller links the queue into vdev->vqs and tells the device its areas.
+ * used-ring alignment, 0 for modern transports; see ring/ring_split.h). The
+ * ring uses indirect descriptors and event indices if negotiated, and can
+ * be resized if VIRTIO_F_RING_RESET was and the transport can reset one
+ * queue (vdev->features must be final). `notify` is the transport's
+ * doorbell, returning false if the device is gone; `callback` may be NULL;
+ * `name` must outlive the queue. NULL (and a message) on a bad size or no
+ * memory. The caller links the queue into vdev->vqs and tells the device
+ * its areas.
  */
 struct virtqueue *vring_create_virtqueue(unsigned index, unsigned num, unsigned align,
 					 struct virtio_device *vdev,
@@ -51,5 +53,13 @@ void vring_del_virtqueue(struct virtqueue *vq);
 uint64_t virtqueue_get_desc_addr(const struct virtqueue *vq);
 uint64_t virtqueue_get_avail_addr(const struct virtqueue *vq);
 uint64_t virtqueue_get_used_addr(const struct virtqueue *vq);
+
+/*
+ * Transport interrupt handlers call this for a queue that may have used
+ * buffers. Returns true if it did (so shared INTx handlers can tell whether
+ * the interrupt was theirs), after running the vq callback. Interrupt
+ * context.
+ */
+bool vring_interrupt(struct virtqueue *vq);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * The Interrupt Descriptor Table (Intel SDM vol. 3, 6.10-6.14): 256 gates,
  * each pointing at a 16-byte stub in isr.S. All are interrupt gates, so the
- * CPU clears IF on entry: handlers run with interrupts off, as DESIGN.md
- * promises. The double fault and NMI gates use IST1, a separate stack.
+ * CPU clears IF on entry: handlers run with interrupts off, as the
+ * interrupt path in docs/ARCHITECTURE.md promises. The double fault and NMI gates use IST1, a separate stack.
  */
 #include <stdint.h>
 

@@ -13,11 +13,10 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "arch/x86_64/apic.h"
 #include "arch/x86_64/io.h"
-#include "kernel/acpi/acpi.h"
-#include "kernel/mm/dma.h"
-#include "kernel/irq/irq.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/irqflags.h"
+#include "arch/x86_64/paging.h"
 
 #define IOREGSEL 0x00
 #define IOWIN	 0x10
@@ -40,7 +39,7 @@ struct ioapic {
 	unsigned nr_pins;
 };
 
-static struct ioapic ioapics[ACPI_MAX_IOAPICS];
+static struct ioapic ioapics[IOAPIC_MAX];
 static unsigned nioapics;
 
 static uint32_t ioapic_read(struct ioapic *io, uint32_t reg)
@@ -80,7 +79,7 @@ int ioapic_add(uint8_t id, uint64_t phys, uint32_t gsi_base)
 	struct ioapic *io;
 	uint32_t ver;
 
-	if (nioapics == ACPI_MAX_IOAPICS)
+	if (nioapics == IOAPIC_MAX)
 		return -ENOSPC;
 	io = &ioapics[nioapics];
 	io->base = phys_to_virt(phys);
@@ -126,7 +125,7 @@ unsigned ioapic_gsi_end(void)
 	return end;
 }
 
-int ioapic_route(unsigned gsi, uint8_t vector, unsigned flags, uint8_t dest)
+int ioapic_route(unsigned gsi, uint8_t vector, bool level, bool active_low, uint8_t dest)
 {
 	unsigned pin;
 	struct ioapic *io = find(gsi, &pin);
@@ -134,9 +133,9 @@ int ioapic_route(unsigned gsi, uint8_t vector, unsigned flags, uint8_t dest)
 
 	if (!io)
 		return -ENODEV;
-	if (flags & IRQF_LEVEL)
+	if (level)
 		low |= REDIR_LEVEL;
-	if (flags & IRQF_ACTIVE_LOW)
+	if (active_low)
 		low |= REDIR_ACTIVE_LOW;
 	/* Masked while we change it; destination first, so the entry is never
 	 * live with a half-written route. */

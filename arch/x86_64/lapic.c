@@ -5,11 +5,11 @@
  * IOAPIC's and MSI messages, signals end-of-interrupt, and has the timer we
  * use for the periodic tick (10.5.4).
  */
-#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/paging.h"
 #include "arch/x86_64/trap.h"
-#include "kernel/mm/dma.h"
 
 /* Register offsets (SDM table 10-1). */
 #define LAPIC_ID	0x020

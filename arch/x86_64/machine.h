@@ -1,7 +1,8 @@
 /*
- * Leaving the machine. Under QEMU with isa-debug-exit at port 0xf4, the value
- * v written there makes QEMU exit with status (v << 1) | 1, so tests can tell
- * a passing self-test from a failing one from a crash.
+ * Leaving the machine (arch/x86_64/machine.c). Under QEMU with isa-debug-exit
+ * at port 0xf4, the value v written there makes QEMU exit with status
+ * (v << 1) | 1, so tests can tell a passing self-test from a failing one
+ * from a crash.
  */
 #ifndef ARCH_X86_64_MACHINE_H
 #define ARCH_X86_64_MACHINE_H
@@ -15,8 +16,14 @@ enum exit_code {
 	EXIT_PANIC = 0x12, /* panic/exception  -> QEMU status 37 */
 };
 
-/* isa-debug-exit when present, then ACPI S5 power-off if the tables
- * described it (not for EXIT_PANIC), then halt forever. */
+/* isa-debug-exit when present, then the power-off hook if one was set (not
+ * for EXIT_PANIC), then halt forever. */
 noreturn void machine_exit(enum exit_code code);
+
+/* How to turn the machine off, from the layer that knows (ACPI S5 in
+ * kernel/acpi/acpi_poweroff.c). The hook runs with interrupts off and
+ * returns only when it failed (a negative errno, having said why). */
+typedef int machine_power_off_fn(void);
+void machine_set_power_off(machine_power_off_fn *fn);
 
 #endif

@@ -14,14 +14,14 @@
  * Uncached means PCD|PWT set in the entry: with the power-on PAT that
  * selects PAT entry 3, "UC" (SDM 11.12.3).
  */
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
-#include "arch/x86_64/cpu.h"
 #include "arch/x86_64/boot/boot_info.h"
-#include "kernel/lib/log.h"
-#include "kernel/mm/page_alloc.h"
-#include "kernel/lib/panic.h"
+#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/paging.h"
 
 #define PTE_PRESENT (1ull << 0)
 #define PTE_WRITE   (1ull << 1)
@@ -34,6 +34,7 @@
 #define FOUR_GIB  (4ull << 30)
 
 static uint64_t *pml4;
+static page_table_alloc_fn *alloc_table; /* the kernel's page allocator */
 
 static bool is_ram_type(uint32_t type)
 {
@@ -41,7 +42,7 @@ static bool is_ram_type(uint32_t type)
 }
 
 /* Is [base, base + len) entirely covered by RAM-type regions? */
-static bool range_is_ram(uint64_t base, uint64_t len)
+static bool range_is_ram(const struct mem_region *regions, unsigned n, uint64_t base, uint64_t len)
 {
 	uint64_t pos = base, end = base + len;
 	bool progress = true;
@@ -49,8 +50,8 @@ static bool range_is_ram(uint64_t base, uint64_t len)
 	/* Regions may be unsorted: sweep until no region extends coverage. */
 	while (pos < end && progress) {
 		progress = false;
-		for (uint32_t i = 0; i < boot_info.nregions; i++) {
-			const struct mem_region *r = &boot_info.regions[i];
+		for (unsigned i = 0; i < n; i++) {
+			const struct mem_region *r = &regions[i];
 			if (is_ram_type(r->type) && r->base <= pos && pos < r->base + r->length) {
 				pos = r->base + r->length;
 				progress = true;
@@ -60,56 +61,74 @@ static bool range_is_ram(uint64_t base, uint64_t len)
 	return pos >= end;
 }
 
+/* The next-level table behind table[index], allocated when absent; NULL
+ * when out of memory. */
 static uint64_t *next_table(uint64_t *table, unsigned index)
 {
 	if (!(table[index] & PTE_PRESENT)) {
-		void *page = page_alloc(1);
+		void *page = alloc_table(1);
 		if (!page)
-			panic("paging: out of memory for page tables");
+			return NULL;
 		table[index] = (uint64_t)(uintptr_t)page | PTE_PRESENT | PTE_WRITE;
 	}
 	return (uint64_t *)(uintptr_t)(table[index] & PTE_ADDR);
 }
 
 /* Map one 2 MiB page at `addr` (2 MiB aligned) onto itself. An existing
- * mapping is left alone unless `replace` is set. */
-static void map_huge(uint64_t addr, bool uncached, bool replace)
+ * mapping is left alone unless `replace` is set. 0 or -ENOMEM. */
+static int map_huge(uint64_t addr, bool uncached, bool replace)
 {
 	uint64_t *pdpt = next_table(pml4, (addr >> 39) & 511);
-	uint64_t *pd = next_table(pdpt, (addr >> 30) & 511);
-	uint64_t *pde = &pd[(addr >> 21) & 511];
+	uint64_t *pd = pdpt ? next_table(pdpt, (addr >> 30) & 511) : NULL;
+	uint64_t *pde;
 
+	if (!pd)
+		return -ENOMEM;
+	pde = &pd[(addr >> 21) & 511];
 	if ((*pde & PTE_PRESENT) && !replace)
-		return;
+		return 0;
 	*pde = addr | PTE_PRESENT | PTE_WRITE | PTE_HUGE | (uncached ? PTE_PCD | PTE_PWT : 0);
+	return 0;
 }
 
-void paging_init(void)
+int paging_init(const struct mem_region *regions, unsigned n, page_table_alloc_fn *alloc)
 {
-	pml4 = page_alloc(1);
+	int err = 0;
+
+	alloc_table = alloc;
+	pml4 = alloc_table(1);
 	if (!pml4)
-		panic("paging: no memory for the top-level table");
+		return -ENOMEM;
 
-	for (uint64_t a = 0; a < FOUR_GIB; a += HUGE_PAGE)
-		map_huge(a, a >= HUGE_PAGE && !range_is_ram(a, HUGE_PAGE), true);
+	for (uint64_t a = 0; a < FOUR_GIB && !err; a += HUGE_PAGE)
+		err = map_huge(a, a >= HUGE_PAGE && !range_is_ram(regions, n, a, HUGE_PAGE), true);
 
-	for (uint32_t i = 0; i < boot_info.nregions; i++) {
-		const struct mem_region *r = &boot_info.regions[i];
+	for (unsigned i = 0; i < n && !err; i++) {
+		const struct mem_region *r = &regions[i];
 		uint64_t end = r->base + r->length;
 		if (!is_ram_type(r->type) || end <= FOUR_GIB)
 			continue;
-		for (uint64_t a = r->base & ~(HUGE_PAGE - 1); a < end; a += HUGE_PAGE)
+		for (uint64_t a = r->base & ~(HUGE_PAGE - 1); a < end && !err; a += HUGE_PAGE)
 			if (a >= FOUR_GIB)
-				map_huge(a, false, false);
+				err = map_huge(a, false, false);
 	}
-	write_cr3((uint64_t)(uintptr_t)pml4);
+	/* Half-built tables stay unused: the boot tables remain in force. */
+	if (!err)
+		write_cr3((uint64_t)(uintptr_t)pml4);
+	return err;
 }
 
 void *ioremap(uint64_t phys, uint64_t size)
 {
 	if (phys + size > FOUR_GIB) {
-		for (uint64_t a = phys & ~(HUGE_PAGE - 1); a < phys + size; a += HUGE_PAGE)
-			map_huge(a, true, false);
+		for (uint64_t a = phys & ~(HUGE_PAGE - 1); a < phys + size; a += HUGE_PAGE) {
+			if (map_huge(a, true, false)) {
+				printf("error: paging: no memory for the page tables to map "
+				       "%#llx-%#llx\n",
+				       (unsigned long long)phys, (unsigned long long)(phys + size));
+				return NULL;
+			}
+		}
 		write_cr3(read_cr3()); /* flush the TLB: simple, and rare */
 	}
 	return (void *)(uintptr_t)phys;

@@ -7,8 +7,8 @@
  * interrupt would be misread: remap them to 0x20-0x2f, then mask every line.
  * On a machine without a PIC these port writes go nowhere, which is harmless.
  */
-#include "arch/x86_64/apic.h"
 #include "arch/x86_64/io.h"
+#include "arch/x86_64/pic.h"
 #include "arch/x86_64/trap.h"
 
 #define PIC1_CMD  0x20

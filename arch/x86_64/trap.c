@@ -7,13 +7,14 @@
  * fault, all general registers), then stop with the panic exit status. The
  * kernel does not try to continue: its state can no longer be trusted.
  *
- * Everything else is an interrupt, dispatched by kernel/irq/irq.c.
+ * Everything else is an interrupt, handed to the handler the interrupt
+ * layer registered (kernel/irq/irq.c).
  */
 #include <stdio.h>
 
 #include "arch/x86_64/cpu.h"
-#include "arch/x86_64/trap.h"
 #include "arch/x86_64/machine.h"
+#include "arch/x86_64/trap.h"
 
 static const char *const exception_names[32] = {
 	[0] = "#DE divide error",
@@ -77,10 +78,22 @@ static void dump_exception(const struct trap_frame *tf)
 	printf("\n");
 }
 
+static trap_irq_handler_fn *irq_handler;
+
+void trap_set_irq_handler(trap_irq_handler_fn *fn)
+{
+	irq_handler = fn;
+}
+
 void trap_dispatch(struct trap_frame *tf)
 {
 	if (tf->vector >= 32) {
-		irq_dispatch((unsigned)tf->vector);
+		if (irq_handler)
+			irq_handler((unsigned)tf->vector);
+		else
+			printf("warning: trap: interrupt on vector %#lx before the interrupt "
+			       "layer was set up; ignored\n",
+			       (unsigned long)tf->vector);
 		return;
 	}
 	dump_exception(tf);

@@ -3,7 +3,8 @@
  * (arch/x86_64/isr.S) that saves the general registers into a trap_frame and
  * calls trap_dispatch(). Vectors 0-31 are CPU exceptions (dumped, then the
  * machine stops with a failure status); 32-255 are interrupts, handed to
- * irq_dispatch() in kernel/irq/irq.c, which also signals end-of-interrupt.
+ * the handler the interrupt layer registered with trap_set_irq_handler()
+ * (kernel/irq/irq.c, which also signals end-of-interrupt).
  *
  * Vector plan (Intel SDM vol. 3, 6.2; the LAPIC uses the top 4 bits of the
  * vector as priority):
@@ -33,8 +34,13 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss; /* pushed by the CPU */
 };
 
-void trap_dispatch(struct trap_frame *tf); /* arch/x86_64/trap.c */
-void irq_dispatch(unsigned vector);	   /* kernel/irq/irq.c */
+void trap_dispatch(struct trap_frame *tf); /* called by isr.S */
+
+/* Who handles vectors 32-255, with interrupts off. Until one is set, an
+ * interrupt is counted nowhere and only reported (there should be none:
+ * interrupts stay off until the interrupt layer is up). */
+typedef void trap_irq_handler_fn(unsigned vector);
+void trap_set_irq_handler(trap_irq_handler_fn *fn);
 
 /* Set up GDT (with TSS) and IDT. */
 void gdt_init(void);

@@ -19,11 +19,10 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "arch/x86_64/paging.h"
 #include "kernel/acpi/acpi.h"
-#include "kernel/mm/dma.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/page_alloc.h"
-#include "kernel/shell/shell.h"
 
 struct acpi_info acpi_info;
 
@@ -76,8 +75,6 @@ enum {
 static const struct acpi_sdt_header *tables[ACPI_MAX_TABLES];
 static unsigned ntables;
 static bool present;
-static uint64_t rsdp_phys;
-static uint8_t rsdp_revision;
 
 /* Tables are byte-packed: read fields with memcpy so no access is unaligned. */
 static uint16_t get16(const void *p, size_t off)
@@ -201,9 +198,28 @@ const struct acpi_sdt_header *acpi_find_table(const char *sig, unsigned n)
 	return NULL;
 }
 
+const struct acpi_sdt_header *acpi_table(unsigned n)
+{
+	return n < ntables ? tables[n] : NULL;
+}
+
 bool acpi_present(void)
 {
 	return present;
+}
+
+void acpi_walk_devices(aml_device_fn fn, void *ctx)
+{
+	const struct acpi_sdt_header *h = acpi_find_table("DSDT", 0);
+
+	for (unsigned n = 0; h; h = acpi_find_table("SSDT", n++)) {
+		if (h->length < sizeof(*h)) {
+			pr_warn("acpi: %.4s of %u bytes is shorter than its header\n", h->signature,
+				(unsigned)h->length);
+			continue;
+		}
+		aml_walk_devices((const uint8_t *)(h + 1), h->length - sizeof(*h), fn, ctx);
+	}
 }
 
 /* The FADT (signature "FACP") points at the DSDT, which the XSDT does not
@@ -374,7 +390,6 @@ int acpi_init(uint64_t rsdp)
 	memset(&acpi_info, 0, sizeof(acpi_info));
 	ntables = 0;
 	present = false;
-	rsdp_phys = 0;
 
 	if (rsdp == 0)
 		rsdp = find_rsdp_bios();
@@ -389,8 +404,8 @@ int acpi_init(uint64_t rsdp)
 		       (unsigned long long)rsdp);
 		return -ENOENT;
 	}
-	rsdp_phys = rsdp;
-	rsdp_revision = r->revision;
+	acpi_info.rsdp = rsdp;
+	acpi_info.rsdp_revision = r->revision;
 	mm_reserve(rsdp, r->revision >= 2 ? r->length : RSDP_V1_LEN);
 
 	root = find_root(r, &entry_size);
@@ -415,40 +430,8 @@ int acpi_init(uint64_t rsdp)
 	present = true;
 	pr_info("acpi: RSDP rev %u at %#llx, %s, %u tables; LAPIC %#llx, %u CPU(s), %u IOAPIC(s), "
 		"%u override(s)%s\n",
-		rsdp_revision, (unsigned long long)rsdp, entry_size == 8 ? "XSDT" : "RSDT", ntables,
+		r->revision, (unsigned long long)rsdp, entry_size == 8 ? "XSDT" : "RSDT", ntables,
 		(unsigned long long)acpi_info.lapic_addr, acpi_info.ncpus, acpi_info.nioapics,
 		acpi_info.noverrides, acpi_info.has_8259 ? ", 8259" : "");
 	return 0;
 }
-
-static int cmd_acpi(int argc, char **argv)
-{
-	const struct acpi_info *ai = &acpi_info;
-
-	if (!present) {
-		printf("no ACPI tables\n");
-		return 0;
-	}
-	printf("RSDP rev %u at %#llx\n", rsdp_revision, (unsigned long long)rsdp_phys);
-	printf("sig  address            length rev oem    oem table\n");
-	for (unsigned i = 0; i < ntables; i++) {
-		const struct acpi_sdt_header *h = tables[i];
-		printf("%.4s %#-18llx %6u %3u %-6.6s %-8.8s\n", h->signature,
-		       (unsigned long long)virt_to_phys(h), (unsigned)h->length, h->revision,
-		       h->oem_id, h->oem_table_id);
-	}
-	printf("MADT: LAPIC %#llx, %u CPU(s)%s\n", (unsigned long long)ai->lapic_addr, ai->ncpus,
-	       ai->has_8259 ? ", PC-AT 8259 present" : "");
-	for (unsigned i = 0; i < ai->nioapics; i++)
-		printf("  IOAPIC id %u at %#x, GSI base %u\n", ai->ioapics[i].id,
-		       (unsigned)ai->ioapics[i].addr, (unsigned)ai->ioapics[i].gsi_base);
-	for (unsigned i = 0; i < ai->noverrides; i++)
-		printf("  ISA IRQ %u -> GSI %u, flags %#x\n", ai->overrides[i].isa_irq,
-		       (unsigned)ai->overrides[i].gsi, ai->overrides[i].flags);
-	for (unsigned i = 0; i < ai->nmcfg; i++)
-		printf("MCFG: ECAM %#llx segment %u buses %u-%u\n",
-		       (unsigned long long)ai->mcfg[i].base, ai->mcfg[i].segment,
-		       ai->mcfg[i].bus_start, ai->mcfg[i].bus_end);
-	return 0;
-}
-SHELL_COMMAND(acpi, "acpi", "list the ACPI tables and the interrupt controllers", cmd_acpi);

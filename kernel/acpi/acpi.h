@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/acpi/aml.h"
+
 struct acpi_sdt_header {
 	char signature[4];
 	uint32_t length;
@@ -28,6 +30,12 @@ bool acpi_present(void);
 
 /* The n-th table with this signature ("APIC", "MCFG", "DSDT", ...), or NULL. */
 const struct acpi_sdt_header *acpi_find_table(const char *sig, unsigned n);
+/* The n-th table of any signature, in the order they were found, or NULL. */
+const struct acpi_sdt_header *acpi_table(unsigned n);
+
+/* Runs fn over every device declared in the definition blocks: the DSDT,
+ * then each SSDT (kernel/acpi/aml.h says what fn sees). */
+void acpi_walk_devices(aml_device_fn fn, void *ctx);
 
 #define ACPI_MAX_IOAPICS   8
 #define ACPI_MAX_OVERRIDES 16
@@ -52,6 +60,8 @@ struct acpi_mcfg {
 };
 
 struct acpi_info {
+	uint64_t rsdp; /* physical address of the RSDP used */
+	uint8_t rsdp_revision;
 	uint64_t lapic_addr;
 	unsigned ncpus;
 	unsigned nioapics;

@@ -5,7 +5,8 @@
  * At boot (an init call) the registers and SLP_TYP values are read from
  * the FADT and the \_S5 package (kernel/acpi/acpi_s5.c) and one line says
  * whether power-off is available, and how, or what is missing.
- * machine_exit() (arch/x86_64/machine.c) then calls acpi_poweroff():
+ * When it is, acpi_poweroff() becomes the machine's power-off hook, which
+ * machine_exit() (arch/x86_64/machine.c) calls:
  *  - fixed hardware (chapter 4, "PM1 Control Registers"): write SLP_TYPa
  *    and SLP_EN to PM1a_CNT, and SLP_TYPb and SLP_EN to PM1b_CNT when there
  *    is one, keeping the register's other bits. On a machine still in
@@ -26,13 +27,13 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
+#include "arch/x86_64/machine.h"
+#include "arch/x86_64/paging.h"
+#include "arch/x86_64/tsc.h"
 #include "kernel/acpi/acpi.h"
-#include "kernel/acpi/acpi_poweroff.h"
 #include "kernel/acpi/acpi_s5.h"
 #include "kernel/lib/init.h"
 #include "kernel/lib/log.h"
-#include "kernel/mm/page_alloc.h"
-#include "kernel/time/timer.h"
 
 static struct acpi_s5 s5;
 static bool s5_ok;
@@ -123,7 +124,10 @@ static void write_pm1(const struct acpi_reg *r, uint8_t slp_typ)
 	reg_write(r, v | (uint16_t)(slp_typ << PM1_SLP_TYP_SHIFT) | PM1_SLP_EN);
 }
 
-int acpi_poweroff(void)
+/* Enter S5. Returns only on failure: -ENODEV when S5 is not available, -EIO
+ * (with a message) when the machine still runs a second after the write.
+ * Interrupts off (machine_exit). */
+static int acpi_poweroff(void)
 {
 	if (!s5_ok)
 		return -ENODEV;
@@ -145,16 +149,11 @@ int acpi_poweroff(void)
 	return -EIO;
 }
 
-bool acpi_poweroff_available(void)
+/* Memory-space registers must be mapped before machine_exit() needs them.
+ * False when one cannot be. */
+static bool map_reg(const struct acpi_reg *r)
 {
-	return s5_ok;
-}
-
-/* Memory-space registers must be mapped before machine_exit() needs them. */
-static void map_reg(const struct acpi_reg *r)
-{
-	if (r->addr && r->space == ACPI_SPACE_MEMORY)
-		ioremap(r->addr, r->width / 8);
+	return !r->addr || r->space != ACPI_SPACE_MEMORY || ioremap(r->addr, r->width / 8);
 }
 
 /* \_S5 is in the DSDT on every machine we know; an SSDT may hold it too. */
@@ -190,10 +189,12 @@ static void acpi_poweroff_init(void)
 		pr_info("acpi: S5 power-off not available: %s\n", s5.why);
 		return;
 	}
-	map_reg(&s5.pm1a_cnt);
-	map_reg(&s5.pm1b_cnt);
-	map_reg(&s5.sleep_ctl);
+	if (!map_reg(&s5.pm1a_cnt) || !map_reg(&s5.pm1b_cnt) || !map_reg(&s5.sleep_ctl)) {
+		pr_info("acpi: S5 power-off not available: its registers cannot be mapped\n");
+		return;
+	}
 	s5_ok = true;
+	machine_set_power_off(acpi_poweroff);
 	if (s5.hw_reduced) {
 		pr_info("acpi: S5 power-off via SLEEP_CONTROL_REG (%s %#llx), SLP_TYP %u\n",
 			space_name(&s5.sleep_ctl), (unsigned long long)s5.sleep_ctl.addr,

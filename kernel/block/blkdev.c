@@ -16,8 +16,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "kernel/block/blkdev.h"
-#include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
 #include "kernel/time/timer.h"
 

@@ -29,7 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "virtio/virtqueue.h" /* struct scatterlist */
+#include "kernel/lib/scatterlist.h"
 
 #define BLK_SECTOR_SIZE	 512u
 #define BLK_SECTOR_SHIFT 9

@@ -17,15 +17,15 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arch/x86_64/apic.h"
-#include "arch/x86_64/cpu.h"
+#include "arch/x86_64/ioapic.h"
+#include "arch/x86_64/irqflags.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/pic.h"
 #include "arch/x86_64/trap.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/console/console.h"
 #include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
-#include "kernel/selftest/selftest.h"
-#include "kernel/shell/shell.h"
 
 #define NVECTORS    256
 #define MAX_GSI	    256
@@ -113,6 +113,16 @@ static int alloc_vector(void)
 		if (vectors[v].use == VEC_FREE)
 			return v;
 	return -ENOSPC;
+}
+
+int irq_unused_vector(void)
+{
+	return alloc_vector();
+}
+
+bool irq_vector_unused(int vector)
+{
+	return vector >= 0 && vector < NVECTORS && vectors[vector].use == VEC_FREE;
 }
 
 static void release_vector(int v)
@@ -205,7 +215,8 @@ int request_irq(unsigned gsi, unsigned flags, irq_handler_t handler, void *ctx, 
 	vectors[v] = (struct vector_desc){.use = VEC_GSI, .gsi = gsi, .flags = flags};
 	err = add_action(v, handler, ctx, name);
 	if (!err)
-		err = ioapic_route(gsi, (uint8_t)v, flags, bsp_lapic_id);
+		err = ioapic_route(gsi, (uint8_t)v, flags & IRQF_LEVEL, flags & IRQF_ACTIVE_LOW,
+				   bsp_lapic_id);
 	if (err) {
 		remove_actions(v, NULL, NULL);
 		release_vector(v);
@@ -334,7 +345,8 @@ static void report_unhandled(unsigned vector)
 	console_write(msg, sizeof(msg) - 1);
 }
 
-void irq_dispatch(unsigned vector)
+/* Every interrupt vector (32-255) lands here, from arch/x86_64/trap.c. */
+static void irq_dispatch(unsigned vector)
 {
 	struct irq_action *a;
 
@@ -400,14 +412,6 @@ void irq_print_counts(void)
 			print_vector(v);
 }
 
-static int cmd_irqs(int argc, char **argv)
-{
-	ioapic_print();
-	irq_print_counts();
-	return 0;
-}
-SHELL_COMMAND(irqs, "irqs", "interrupts delivered per vector since boot", cmd_irqs);
-
 /* ---- setup ---- */
 
 static void apic_error(void *ctx)
@@ -453,95 +457,10 @@ void irq_init(void)
 		ioapic_add(0, 0xfec00000ull, 0);
 	}
 	request_fixed_vector(VECTOR_APIC_ERROR, apic_error, NULL, "apic-error");
+	trap_set_irq_handler(irq_dispatch);
 	irq_ready = true;
 
 	pr_info("irq: LAPIC id %u at %#llx (version %#x), %u IOAPIC(s), GSIs 0-%u\n",
 		(unsigned)bsp_lapic_id, (unsigned long long)lapic_phys,
 		(unsigned)(lapic_version() & 0xff), ioapic_count(), ioapic_gsi_end() - 1);
 }
-
-/* ---- self-test: `test=irq` ---- */
-
-static volatile unsigned st_hits[2];
-
-static void st_handler(void *ctx)
-{
-	st_hits[(uintptr_t)ctx]++;
-}
-
-/* Send `vector` to ourselves and give it a moment to arrive, with
- * interrupts on (the IPI is delivered as soon as they are). */
-static void self_ipi(uint8_t vector)
-{
-	unsigned long fl = irq_save();
-	uint64_t before = counts[vector];
-
-	lapic_send_self_ipi(vector);
-	__asm__ volatile("sti" ::: "memory");
-	for (unsigned i = 0; i < 1000000 && counts[vector] == before; i++)
-		cpu_relax();
-	__asm__ volatile("cli" ::: "memory");
-	irq_restore(fl);
-}
-
-static void irq_selftest(void)
-{
-	unsigned gsi_flags;
-	int v, v2;
-	unsigned gsi;
-
-	/* An MSI vector: allocated from the dynamic range, dispatched, EOId
-	 * (otherwise the second one would never arrive). */
-	v = request_msi_vector(st_handler, (void *)0, "selftest-msi");
-	check(v >= VECTOR_DYNAMIC_FIRST && v <= VECTOR_DYNAMIC_LAST,
-	      "MSI vector %d is in the dynamic range", v);
-	if (v > 0) {
-		st_hits[0] = 0;
-		self_ipi((uint8_t)v);
-		self_ipi((uint8_t)v);
-		check(st_hits[0] == 2 && irq_vector_count(v) == 2,
-		      "two self-IPIs on vector %#x: handler ran %u times, count %llu", v,
-		      st_hits[0], (unsigned long long)irq_vector_count(v));
-		free_msi_vector(v);
-	}
-	check((msi_address() & 0xfff00000u) == 0xfee00000u && (msi_data(0x41) & 0xffff) == 0x41,
-	      "MSI address %#llx, data for vector 0x41 %#x", (unsigned long long)msi_address(),
-	      (unsigned)msi_data(0x41));
-
-	/* Two handlers sharing a level-triggered GSI (as PCI INTx does) both
-	 * run. The highest GSI is unused on every QEMU machine; keep it masked
-	 * so nothing real fires, and inject its vector with an IPI. */
-	gsi = ioapic_gsi_end() - 1;
-	const unsigned pci = IRQF_LEVEL | IRQF_ACTIVE_LOW | IRQF_SHARED;
-	v = request_irq(gsi, pci, st_handler, (void *)0, "selftest-a");
-	v2 = request_irq(gsi, pci, st_handler, (void *)1, "selftest-b");
-	check(v >= VECTOR_DYNAMIC_FIRST && v == v2, "GSI %u shared: vectors %d and %d", gsi, v, v2);
-	printf("# an \"error: irq: GSI %u is taken\" line is expected next\n", gsi);
-	check(request_irq(gsi, IRQF_EDGE, st_handler, (void *)0, "selftest-c") == -EBUSY,
-	      "an unshared edge request on the same GSI is refused with -EBUSY");
-	if (v > 0) {
-		irq_mask(gsi);
-		st_hits[0] = st_hits[1] = 0;
-		self_ipi((uint8_t)v);
-		check(st_hits[0] == 1 && st_hits[1] == 1, "both shared handlers ran (%u, %u)",
-		      st_hits[0], st_hits[1]);
-		free_irq(gsi, st_handler, (void *)0);
-		free_irq(gsi, st_handler, (void *)1);
-		check(vectors[v].use == VEC_FREE, "vector %#x free again after free_irq", v);
-	}
-
-	/* An interrupt nobody asked for is counted and reported, not fatal. */
-	v = alloc_vector();
-	if (v > 0) {
-		printf("# a \"no handler\" warning for vector %#x is expected next\n", v);
-		uint64_t before = irq_vector_count(v);
-		self_ipi((uint8_t)v);
-		check(irq_vector_count(v) == before + 1,
-		      "an unhandled vector %#x is counted and survived", v);
-	}
-
-	gsi = isa_irq_to_gsi(0, &gsi_flags);
-	check(ioapic_has_gsi(gsi), "ISA IRQ 0 (the PIT) is GSI %u (flags %#x), an IOAPIC input",
-	      gsi, gsi_flags);
-}
-SELFTEST(irq, irq_selftest);

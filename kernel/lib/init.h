@@ -1,8 +1,13 @@
 /*
  * Init functions run by kmain() after the core services (memory, interrupts,
- * timer, console) are up, in link order: drivers register themselves, buses
- * scan. The virtio core matches drivers and devices in either order, so the
- * order between the two does not matter.
+ * timer, console) are up (kernel/lib/init.c). They come in two rounds, each
+ * in link order (the Makefile links the layers bottom up):
+ *   SUBSYS_INITCALL  a subsystem sets itself up before anyone uses it (the
+ *                    network stack initialises lwIP);
+ *   INITCALL         everything else: drivers register, buses scan,
+ *                    services start.
+ * The virtio core matches drivers and devices in either order, so the order
+ * between those two does not matter.
  */
 #ifndef KERNEL_LIB_INIT_H
 #define KERNEL_LIB_INIT_H
@@ -14,8 +19,11 @@ struct initcall {
 	void (*fn)(void);
 };
 
+#define SUBSYS_INITCALL(func)                                                                      \
+	SECTION_ENTRY(initcalls_subsys, struct initcall, initcall_##func) = {#func, func}
 #define INITCALL(func) SECTION_ENTRY(initcalls, struct initcall, initcall_##func) = {#func, func}
 
+/* Both rounds, once. */
 void run_initcalls(void);
 
 #endif

@@ -2,8 +2,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "kernel/lib/panic.h"
 #include "arch/x86_64/machine.h"
+#include "kernel/lib/panic.h"
 
 noreturn void panic(const char *fmt, ...)
 {

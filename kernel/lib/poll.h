@@ -19,7 +19,7 @@
  *
  * An interrupt that announces work after poll_all() returned sets the
  * poller's pending flag; checked with interrupts off right before `sti;
- * hlt`, it cannot be missed (kernel/irq/irq.h).
+ * hlt`, it cannot be missed (arch/x86_64/irqflags.h).
  */
 #ifndef KERNEL_LIB_POLL_H
 #define KERNEL_LIB_POLL_H

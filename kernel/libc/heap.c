@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "kernel/lib/log.h"
+#include "kernel/libc/heap.h"
 #include "kernel/mm/page_alloc.h"
 
 #define HEAP_MAX      (64ull << 20)

@@ -15,9 +15,9 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "kernel/console/console.h"
-#include "kernel/irq/irq.h"
+#include "arch/x86_64/irqflags.h"
 #include "arch/x86_64/machine.h"
+#include "kernel/console/console.h"
 
 /* Prototypes: newlib's headers do not declare these for this target. */
 int write(int fd, const void *buf, size_t len);

@@ -11,8 +11,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernel/mm/dma.h"
 #include "kernel/lib/log.h"
+#include "kernel/mm/dma.h"
 #include "kernel/mm/page_alloc.h"
 
 static bool is_power_of_two(size_t x)

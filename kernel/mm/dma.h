@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86_64/paging.h" /* virt_to_phys() */
+
 /* Zeroed, physically contiguous, aligned to `align` (a power of two, at
  * most the page size for sizes under a page). NULL when out of memory.
  * Sizes under a page come from newlib's heap, a page or more from the page
@@ -20,15 +22,5 @@
  * allocate. */
 void *dma_alloc(size_t size, size_t align);
 void dma_free(void *p, size_t size);
-
-static inline uint64_t virt_to_phys(const void *p)
-{
-	return (uint64_t)(uintptr_t)p;
-}
-
-static inline void *phys_to_virt(uint64_t pa)
-{
-	return (void *)(uintptr_t)pa;
-}
 
 #endif

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "arch/x86_64/boot/boot_info.h"
-#include "kernel/irq/irq.h"
+#include "arch/x86_64/irqflags.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/page_alloc.h"
 

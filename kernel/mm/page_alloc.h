@@ -11,8 +11,7 @@
 
 #define PAGE_SIZE 4096ul
 
-void mm_init(void);   /* over boot_info.regions, minus the kernel image */
-void heap_init(void); /* newlib's heap (sbrk), after mm_init() */
+void mm_init(void); /* over boot_info.regions, minus the kernel image */
 
 /* mm_init() with the memory map and the kernel image given explicitly, so
  * the host unit test can run the allocator over a fake memory map. */
@@ -29,13 +28,6 @@ void page_free(void *p, size_t count);
 /* page_alloc() without the zeroing, for callers that clear what they use
  * (the heap behind sbrk): zeroing 64 MiB at boot costs time under TCG. */
 void *page_alloc_uninit(size_t count);
-
-/* Make device memory at [phys, phys+size) accessible, uncached, and return
- * its (identity-mapped) address. Below 4 GiB everything is mapped at boot. */
-void *ioremap(uint64_t phys, uint64_t size);
-
-/* Replace the boot page tables with ones built from the memory map. */
-void paging_init(void);
 
 struct mm_stats {
 	uint64_t total_usable; /* bytes of MEM_USABLE RAM in the memory map */

@@ -6,9 +6,9 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "kernel/irq/irq.h"
-#include "kernel/netdev/netdev.h"
+#include "arch/x86_64/irqflags.h"
 #include "kernel/lib/poll.h"
+#include "kernel/netdev/netdev.h"
 #include "kernel/time/timer.h"
 
 static struct netdev *devices;

@@ -22,13 +22,15 @@
 #include <string.h>
 
 #include "arch/x86_64/io.h"
-#include "kernel/pci/pci.h"
+#include "arch/x86_64/irqflags.h"
+#include "arch/x86_64/paging.h"
 #include "kernel/acpi/acpi.h"
+#include "kernel/irq/irq.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/init.h"
-#include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/page_alloc.h"
+#include "kernel/pci/pci.h"
 #include "kernel/selftest/selftest.h"
 #include "kernel/shell/shell.h"
 

@@ -25,10 +25,11 @@
 #include <errno.h>
 
 #include "arch/x86_64/io.h"
-#include "kernel/pci/pci.h"
+#include "arch/x86_64/paging.h"
 #include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/page_alloc.h"
+#include "kernel/pci/pci.h"
 
 /* MSI-X capability layout. */
 #define MSIX_CTRL	    2

@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/selftest/bench.h"
 #include "arch/x86_64/machine.h"
+#include "kernel/selftest/bench.h"
 
 void bench_run(const char *list)
 {

@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/selftest/selftest.h"
 #include "arch/x86_64/machine.h"
+#include "kernel/selftest/selftest.h"
 
 static unsigned checks, failures;
 

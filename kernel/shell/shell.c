@@ -13,8 +13,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/lib/cmdline.h"
 #include "kernel/console/console.h"
+#include "kernel/lib/cmdline.h"
 #include "kernel/shell/shell.h"
 
 #define PROMPT	       "virtio-os> "

@@ -1,7 +1,8 @@
 /*
- * Time. A monotonic nanosecond clock from the TSC (calibrated at boot
- * against the PIT or the hypervisor's TSC frequency), and a periodic tick
- * interrupt from the LAPIC timer.
+ * Time (kernel/time/timer.c). A monotonic nanosecond clock from the TSC and
+ * a periodic tick interrupt from the LAPIC timer, on the rates
+ * arch/x86_64/tsc.h measured at boot (tsc_frequency() and tsc_to_ns() are
+ * there too).
  */
 #ifndef KERNEL_TIME_TIMER_H
 #define KERNEL_TIME_TIMER_H
@@ -10,12 +11,11 @@
 
 #define TIMER_HZ 100 /* periodic tick rate */
 
+/* Measure the clocks and start the tick. After irq_init(). */
 void timer_init(void);
 
-uint64_t time_ns(void);	      /* since timer_init(), monotonic */
-uint64_t tsc_frequency(void); /* Hz */
-uint64_t timer_ticks(void);   /* periodic interrupts delivered so far */
-uint64_t tsc_to_ns(uint64_t tsc_delta);
+uint64_t time_ns(void);	    /* since timer_init(), monotonic */
+uint64_t timer_ticks(void); /* periodic interrupts delivered so far */
 
 /* Sleep with interrupts enabled (sti; hlt), never a busy poll. */
 void sleep_ns(uint64_t ns);

@@ -20,6 +20,7 @@
 #include "virtio/ring/ring_packed.h"
 #include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
+#include "virtio/virtqueue_transport.h"
 #include "vring_sim.h"
 
 #define RING  256

@@ -26,6 +26,7 @@
 #include "virtio/ring/ring_packed.h"
 #include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
+#include "virtio/virtqueue_transport.h"
 #include "vring_sim.h"
 
 #define NTOK 48

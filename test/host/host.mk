@@ -44,7 +44,7 @@ FUZZ_TARGET  ?= fuzz_vring fuzz_vring_packed
 FUZZ_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
-FUZZ_SRCS    := test/host/fuzz_vring.c virtio/virtqueue.c virtio/ring/ring_split.c virtio/ring/ring_packed.c \
+FUZZ_SRCS    := test/host/fuzz_vring.c virtio/virtqueue.c virtio/virtqueue_transport.c kernel/lib/scatterlist.c virtio/ring/ring_split.c virtio/ring/ring_packed.c \
 		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
@@ -68,7 +68,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGET))
 # --- Ring benchmark: ops table vs direct split-ring calls (test/host/bench_ring.c)
 BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
-BENCH_SRCS   := test/host/bench_ring.c virtio/virtqueue.c virtio/ring/ring_split.c virtio/ring/ring_packed.c \
+BENCH_SRCS   := test/host/bench_ring.c virtio/virtqueue.c virtio/virtqueue_transport.c kernel/lib/scatterlist.c virtio/ring/ring_split.c virtio/ring/ring_packed.c \
 		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 

@@ -9,6 +9,7 @@
 
 #include "sim_transport.h"
 #include "virtio/ring/ring_split.h"
+#include "virtio/virtqueue_transport.h"
 
 static struct sim_transport *to_t(struct virtio_device *vdev)
 {

@@ -14,8 +14,8 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kernel/pci/pci.h"
 #include "kernel/irq/irq.h"
+#include "kernel/pci/pci.h"
 #include "tap.h"
 
 #define CAP	  0x50

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/block/blkdev.h"
 #include "kernel/lib/init.h"
@@ -29,6 +30,7 @@
 #include "sim_transport.h"
 #include "tap.h"
 #include "virtio/virtio.h"
+#include "virtio/virtqueue_transport.h"
 #include "vring_sim.h"
 
 /* virtio-blk feature bits, config offsets, types and status (5.2.3-5.2.6),

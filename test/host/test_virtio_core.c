@@ -9,9 +9,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "kernel/lib/cmdline.h"
 #include "shim/dma_host.h"
 #include "sim_transport.h"
-#include "kernel/lib/cmdline.h"
 #include "tap.h"
 #include "virtio/virtio.h"
 

@@ -630,9 +630,23 @@ static void test_resize(uint64_t layout)
 	CHECK(virtqueue_resize(f.vq, 4, recycle) == -ENOENT, "[%s] ring without resize: -ENOENT",
 	      L);
 	f.vq->ops = ops;
+	fx_fini(&f);
 
-	f.vdev.config = &reset_ops;
-	f.vdev.features |= VIRTIO_BIT(VIRTIO_F_RING_RESET);
+	/* A transport that can reset one queue is not enough: the feature
+	 * must have been negotiated too (2.6.1). */
+	fx_init_cfg(&f, 8, layout, &reset_ops);
+	CHECK(virtqueue_resize(f.vq, 4, recycle) == -EOPNOTSUPP && resets == 0,
+	      "[%s] queue reset without VIRTIO_F_RING_RESET: -EOPNOTSUPP, device untouched", L);
+	fx_fini(&f);
+
+	/* Both, as the ring is created (features are final before queues
+	 * are set up, 3.1.1); again two of three buffers outstanding. */
+	fx_init_cfg(&f, 8, layout | VIRTIO_BIT(VIRTIO_F_RING_RESET), &reset_ops);
+	for (int i = 0; i < 3; i++)
+		virtqueue_add_outbuf(f.vq, &sg, 1, &tok[i]);
+	sim_pop(&f.dev, &r);
+	sim_push(&f.dev, r.head, 0);
+	CHECK(virtqueue_get_buf(f.vq, &len) == &tok[0], "[%s] resizable ring works", L);
 	CHECK(virtqueue_resize(f.vq, bad, recycle) == -EINVAL, "[%s] size %u: -EINVAL", L, bad);
 	CHECK(virtqueue_resize(f.vq, 16, recycle) == -EINVAL, "[%s] beyond num_max: -EINVAL", L);
 	dma_host_fail_after = 1;
@@ -653,13 +667,20 @@ static void test_resize(uint64_t layout)
 
 /* Where the three parts live (2.7: alignment 16 / 2 / 4; legacy wants
  * the used ring on the transport's boundary, the block page aligned). */
+static struct virtqueue *split_ring(unsigned index, unsigned num, unsigned align, const char *name)
+{
+	const struct vring_params p = {
+		.index = index, .num = num, .align = align, .notify = fx_notify, .name = name};
+
+	return vring_create_virtqueue_split(&p);
+}
+
 static void test_layout(void)
 {
-	struct virtio_device vdev = {0};
 	struct virtqueue *vq;
 	uint64_t d, a, u;
 
-	vq = vring_create_virtqueue_split(3, 256, 0, &vdev, fx_notify, NULL, "modern");
+	vq = split_ring(3, 256, 0, "modern");
 	d = virtqueue_get_desc_addr(vq);
 	a = virtqueue_get_avail_addr(vq);
 	u = virtqueue_get_used_addr(vq);
@@ -667,15 +688,13 @@ static void test_layout(void)
 		      u >= a + vring_avail_size(256),
 	      "modern layout: desc 16-aligned, avail after it, used 4-aligned after avail");
 	vring_del_virtqueue(vq);
-	vq = vring_create_virtqueue_split(0, 64, 4096, &vdev, fx_notify, NULL, "legacy");
+	vq = split_ring(0, 64, 4096, "legacy");
 	d = virtqueue_get_desc_addr(vq);
 	u = virtqueue_get_used_addr(vq);
 	CHECK(d % 4096 == 0 && u % 4096 == 0 && u - d == 4096,
 	      "legacy layout: one page-aligned block, used ring on the next page");
 	vring_del_virtqueue(vq);
-	CHECK(vring_create_virtqueue_split(0, 48, 0, &vdev, fx_notify, NULL, "bad") == NULL &&
-		      vring_create_virtqueue_split(0, 65536, 0, &vdev, fx_notify, NULL, "bad") ==
-			      NULL,
+	CHECK(split_ring(0, 48, 0, "bad") == NULL && split_ring(0, 65536, 0, "bad") == NULL,
 	      "sizes that are not a power of two up to 32768 are refused");
 }
 

@@ -14,6 +14,7 @@
 #include "virtio/ring/ring_packed.h"
 #include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
+#include "virtio/virtqueue_transport.h"
 #include "vring_sim.h"
 
 #define F_EVENT	   VIRTIO_BIT(VIRTIO_RING_F_EVENT_IDX)
@@ -57,18 +58,27 @@ static void fx_callback(struct virtqueue *vq)
 	fx_current->callbacks++;
 }
 
-static inline bool fx_init(struct fixture *f, unsigned num, uint64_t features)
+/* A ring of `num` for a device that negotiated `features`, on a transport
+ * with `config` (may be NULL: none). */
+static inline bool fx_init_cfg(struct fixture *f, unsigned num, uint64_t features,
+			       const struct virtio_config_ops *config)
 {
 	memset(f, 0, sizeof(*f));
 	fx_current = f;
 	f->dma_before = dma_host_outstanding;
 	f->vdev.features = features;
+	f->vdev.config = config;
 	f->vq = vring_create_virtqueue(0, num, 0, &f->vdev, fx_notify, fx_callback, "test");
 	if (!f->vq)
 		return false;
 	f->vdev.vqs = f->vq;
 	sim_init(&f->dev, f->vq);
 	return true;
+}
+
+static inline bool fx_init(struct fixture *f, unsigned num, uint64_t features)
+{
+	return fx_init_cfg(f, num, features, NULL);
 }
 
 /* Detaches what is left, frees the ring; returns how many tokens were

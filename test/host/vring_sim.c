@@ -14,6 +14,7 @@
 #include "virtio/ring/ring_packed.h"
 #include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
+#include "virtio/virtqueue_transport.h"
 #include "vring_sim.h"
 
 void sim_init(struct sim_dev *d, struct virtqueue *vq)

@@ -13,10 +13,10 @@
 #include <string.h>
 
 #include "drivers/virtio_blk.h"
-#include "kernel/selftest/bench.h"
 #include "kernel/block/blkdev.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/mm/dma.h"
+#include "kernel/selftest/bench.h"
 #include "kernel/time/timer.h"
 
 CMDLINE_OPTION(blk_bench_ms, "bench.blk_ms", "bench=blk: milliseconds per test (default 1500)");

@@ -28,10 +28,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "drivers/virtio_blk.h"
 #include "kernel/block/blkdev.h"
 #include "kernel/mm/dma.h"
-#include "kernel/irq/irq.h"
 #include "kernel/selftest/selftest.h"
 #include "kernel/time/timer.h"
 

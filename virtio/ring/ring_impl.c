@@ -13,10 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "kernel/mm/dma.h"
 #include "kernel/lib/log.h"
+#include "kernel/mm/dma.h"
 #include "virtio/ring/ring_impl.h"
-#include "virtio/virtio.h"
 
 void vring_break_op(struct virtqueue *vq)
 {
@@ -113,28 +112,28 @@ static void ring_install(struct vring_common *c, const struct ring_mem *rm, unsi
 }
 
 int vring_common_init(struct vring_common *c, const struct vring_layout *layout,
-		      const struct virtqueue_ops *ops, unsigned index, unsigned num,
-		      struct virtio_device *vdev, bool (*notify)(struct virtqueue *vq),
-		      vq_callback_t *callback, const char *name)
+		      const struct virtqueue_ops *ops, const struct vring_params *p)
 {
 	struct ring_mem rm;
 
-	if (ring_mem_alloc(c, layout, &rm, num)) {
-		pr_err("virtqueue %s: no memory for a %s ring of %u\n", name ? name : "?",
-		       ops->layout, num);
+	if (ring_mem_alloc(c, layout, &rm, p->num)) {
+		pr_err("virtqueue %s: no memory for a %s ring of %u\n", p->name ? p->name : "?",
+		       ops->layout, p->num);
 		return -ENOMEM;
 	}
 	c->layout = layout;
 	c->vq.ops = ops;
-	c->vq.callback = callback;
-	c->vq.name = name;
-	c->vq.vdev = vdev;
-	c->vq.index = index;
-	c->vq.num_max = num;
-	c->notify = notify;
-	c->indirect = vdev && virtio_has_feature(vdev, VIRTIO_RING_F_INDIRECT_DESC);
-	c->event = vdev && virtio_has_feature(vdev, VIRTIO_RING_F_EVENT_IDX);
-	ring_install(c, &rm, num);
+	c->vq.callback = p->callback;
+	c->vq.name = p->name;
+	c->vq.vdev = p->vdev;
+	c->vq.index = p->index;
+	c->vq.num_max = p->num;
+	c->notify = p->notify;
+	c->reset = p->reset;
+	c->enable = p->enable;
+	c->indirect = p->indirect;
+	c->event = p->event_idx;
+	ring_install(c, &rm, p->num);
 	return 0;
 }
 
@@ -174,8 +173,6 @@ int vring_resize(struct virtqueue *vq, unsigned num,
 		 void (*recycle)(struct virtqueue *vq, void *buf))
 {
 	struct vring_common *c = to_common(vq);
-	struct virtio_device *vdev = vq->vdev;
-	const struct virtio_config_ops *cfg = vdev ? vdev->config : NULL;
 	struct ring_mem rm;
 	void *buf;
 	int err;
@@ -184,14 +181,13 @@ int vring_resize(struct virtqueue *vq, unsigned num,
 		return -EINVAL;
 	/* The device keeps using the old ring unless this one queue can be
 	 * stopped and pointed elsewhere (2.6.1). */
-	if (!cfg || !cfg->disable_vq_and_reset || !cfg->enable_vq_after_reset ||
-	    !virtio_has_feature(vdev, VIRTIO_F_RING_RESET))
+	if (!c->reset || !c->enable)
 		return -EOPNOTSUPP;
 	if (num == c->num)
 		return 0;
 	if (ring_mem_alloc(c, c->layout, &rm, num))
 		return -ENOMEM;
-	err = cfg->disable_vq_and_reset(vq);
+	err = c->reset(vq);
 	if (err) {
 		ring_mem_free(rm.mem, rm.mem_size, rm.state, rm.state_size);
 		return err;
@@ -203,7 +199,7 @@ int vring_resize(struct virtqueue *vq, unsigned num,
 	ring_mem_free(c->mem, c->mem_size, c->state, c->state_size);
 	ring_install(c, &rm, num);
 	__atomic_store_n(&c->broken, false, __ATOMIC_RELAXED);
-	err = cfg->enable_vq_after_reset(vq);
+	err = c->enable(vq);
 	if (err) {
 		pr_err("virtqueue %s: re-enabling after resize to %u failed (%d)\n", vq->name, num,
 		       err);

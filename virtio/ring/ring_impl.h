@@ -36,6 +36,7 @@
 
 #include "kernel/mm/dma.h"
 #include "virtio/ring/ring_format.h"
+#include "virtio/ring/ring_params.h"
 #include "virtio/virtqueue.h"
 
 struct virtio_device;
@@ -122,6 +123,8 @@ struct vring_common {
 	bool broken;   /* accessed atomically: any context may break the queue */
 	bool warned_len;
 	bool (*notify)(struct virtqueue *vq); /* the transport's doorbell */
+	int (*reset)(struct virtqueue *vq);   /* its queue reset, or NULL */
+	int (*enable)(struct virtqueue *vq);
 };
 
 static inline struct vring_common *to_common(const struct virtqueue *vq)
@@ -308,14 +311,12 @@ static inline void vring_release_state(struct vring_common *c, struct vring_buf_
 /*
  * Sets up the common part of a ring the layout allocated (`c`, layout
  * fields the area size depends on already set) and checked the size of:
- * allocates the area block and the state, fills the struct virtqueue,
- * reads the ring features from `vdev`, installs the memory. Returns 0, or
- * -ENOMEM with a message (the caller frees `c`).
+ * allocates the area block and the state, fills the struct virtqueue from
+ * `p`, installs the memory. Returns 0, or -ENOMEM with a message (the
+ * caller frees `c`).
  */
 int vring_common_init(struct vring_common *c, const struct vring_layout *layout,
-		      const struct virtqueue_ops *ops, unsigned index, unsigned num,
-		      struct virtio_device *vdev, bool (*notify)(struct virtqueue *vq),
-		      vq_callback_t *callback, const char *name);
+		      const struct virtqueue_ops *ops, const struct vring_params *p);
 
 /* The ops-table entries every layout implements the same way. */
 void vring_common_del(struct virtqueue *vq);

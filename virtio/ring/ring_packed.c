@@ -45,12 +45,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernel/mm/dma.h"
 #include "kernel/lib/log.h"
+#include "kernel/mm/dma.h"
+#include "virtio/ring/ring_format.h"
 #include "virtio/ring/ring_impl.h"
 #include "virtio/ring/ring_packed.h"
-#include "virtio/virtio.h"
-#include "virtio/ring/ring_format.h"
 
 struct vring_pk {
 	struct vring_common c; /* first: the struct virtqueue, state, features */
@@ -169,23 +168,19 @@ static const struct vring_layout pk_layout = {
 	.detach = pk_detach,
 };
 
-struct virtqueue *vring_create_virtqueue_packed(unsigned index, unsigned num,
-						struct virtio_device *vdev,
-						bool (*notify)(struct virtqueue *vq),
-						vq_callback_t *callback, const char *name)
+struct virtqueue *vring_create_virtqueue_packed(const struct vring_params *p)
 {
 	struct vring_pk *pk;
 
-	if (!pk_size_ok(num)) {
-		pr_err("virtqueue %s: packed ring size %u, expected 1 to %u\n", name ? name : "?",
-		       num, VRING_PACKED_MAX_NUM);
+	if (!pk_size_ok(p->num)) {
+		pr_err("virtqueue %s: packed ring size %u, expected 1 to %u\n",
+		       p->name ? p->name : "?", p->num, VRING_PACKED_MAX_NUM);
 		return NULL;
 	}
 	pk = dma_alloc(sizeof(*pk), 16);
 	if (!pk)
 		return NULL;
-	if (vring_common_init(&pk->c, &pk_layout, &vring_packed_ops, index, num, vdev, notify,
-			      callback, name)) {
+	if (vring_common_init(&pk->c, &pk_layout, &vring_packed_ops, p)) {
 		dma_free(pk, sizeof(*pk));
 		return NULL;
 	}

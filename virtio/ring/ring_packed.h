@@ -1,9 +1,9 @@
 /*
- * The packed virtqueue (virtio 1.2 section 2.8) as a struct virtqueue: the
- * constructor transports use through vring_create_virtqueue() (virtqueue_transport.h),
- * and the ring functions themselves, exported so the ring benchmark can
- * compare calling them directly with going through the ops table. Drivers
- * use virtqueue.h.
+ * The packed virtqueue (virtio 1.2 section 2.8) as a struct virtqueue: its
+ * constructor, for virtio/virtqueue_transport.c (which picks the layout a
+ * device negotiated) and the host tests, and the ring functions themselves,
+ * exported so the ring benchmark can compare calling them directly with
+ * going through the ops table. Drivers use virtio/virtqueue.h.
  */
 #ifndef VIRTIO_RING_RING_PACKED_H
 #define VIRTIO_RING_RING_PACKED_H
@@ -12,26 +12,19 @@
 #include <stdint.h>
 
 #include "virtio/ring/ring_format.h"
+#include "virtio/ring/ring_params.h"
 #include "virtio/virtqueue.h"
-#include "virtio/virtqueue_transport.h"
-
-struct virtio_device;
 
 extern const struct virtqueue_ops vring_packed_ops;
 
 /*
- * Creates queue `index` of `vdev` with a packed ring of `num` descriptors
- * (1 to 32768, any number: 2.8 has no power-of-two rule) in one zeroed,
+ * Creates queue p->index with a packed ring of p->num descriptors (1 to
+ * 32768, any number: 2.8 has no power-of-two rule) in one zeroed,
  * contiguous DMA block: the descriptor ring, then the driver and the device
- * event suppression structures. Indirect descriptors and EVENT_IDX are used
- * if `vdev` negotiated them (vdev->features must be final). Otherwise as
- * vring_create_virtqueue() in virtqueue_transport.h. NULL (and a message) on a bad size
- * or no memory.
+ * event suppression structures (p->align does not apply). NULL (and a
+ * message) on a bad size or no memory.
  */
-struct virtqueue *vring_create_virtqueue_packed(unsigned index, unsigned num,
-						struct virtio_device *vdev,
-						bool (*notify)(struct virtqueue *vq),
-						vq_callback_t *callback, const char *name);
+struct virtqueue *vring_create_virtqueue_packed(const struct vring_params *p);
 
 /* The ring itself, for tests and simulated devices. */
 const struct vring_packed *virtqueue_get_vring_packed(const struct virtqueue *vq);

@@ -30,12 +30,11 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "kernel/mm/dma.h"
 #include "kernel/lib/log.h"
+#include "kernel/mm/dma.h"
+#include "virtio/ring/ring_format.h"
 #include "virtio/ring/ring_impl.h"
 #include "virtio/ring/ring_split.h"
-#include "virtio/virtio.h"
-#include "virtio/ring/ring_format.h"
 
 /* The driver's private record of one descriptor (shadow of the table),
  * kept after the per-chain state (struct vring_buf_state, indexed by the
@@ -149,31 +148,26 @@ static const struct vring_layout vs_layout = {
 	.detach = vs_detach,
 };
 
-struct virtqueue *vring_create_virtqueue_split(unsigned index, unsigned num, unsigned align,
-					       struct virtio_device *vdev,
-					       bool (*notify)(struct virtqueue *vq),
-					       vq_callback_t *callback, const char *name)
+struct virtqueue *vring_create_virtqueue_split(const struct vring_params *p)
 {
+	const char *name = p->name ? p->name : "?";
+	unsigned align = p->align ? p->align : VRING_USED_ALIGN;
 	struct vring_split *vs;
 
-	if (!vs_size_ok(num)) {
-		pr_err("virtqueue %s: size %u, expected a power of two up to %u\n",
-		       name ? name : "?", num, VRING_SPLIT_MAX_NUM);
+	if (!vs_size_ok(p->num)) {
+		pr_err("virtqueue %s: size %u, expected a power of two up to %u\n", name, p->num,
+		       VRING_SPLIT_MAX_NUM);
 		return NULL;
 	}
-	if (align == 0)
-		align = VRING_USED_ALIGN;
 	if (!is_pow2(align)) {
-		pr_err("virtqueue %s: alignment %u is not a power of two\n", name ? name : "?",
-		       align);
+		pr_err("virtqueue %s: alignment %u is not a power of two\n", name, align);
 		return NULL;
 	}
 	vs = dma_alloc(sizeof(*vs), 16);
 	if (!vs)
 		return NULL;
 	vs->align = align; /* the area size depends on it */
-	if (vring_common_init(&vs->c, &vs_layout, &vring_split_ops, index, num, vdev, notify,
-			      callback, name)) {
+	if (vring_common_init(&vs->c, &vs_layout, &vring_split_ops, p)) {
 		dma_free(vs, sizeof(*vs));
 		return NULL;
 	}

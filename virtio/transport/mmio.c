@@ -23,12 +23,14 @@
 #include <string.h>
 
 #include "arch/x86_64/io.h"
+#include "arch/x86_64/irqflags.h"
+#include "arch/x86_64/paging.h"
 #include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/page_alloc.h"
 #include "virtio/transport/mmio.h"
-#include "virtio/ring/ring_split.h"
 #include "virtio/virtio.h"
+#include "virtio/virtqueue_transport.h"
 
 /* Register offsets (4.2.2, table "MMIO Device Register Layout"; 4.2.4 for
  * the legacy-only ones). All 32 bits wide. */
@@ -301,16 +303,6 @@ static void vm_del_vqs(struct virtio_device *vdev)
 	}
 }
 
-/* Largest power of two not above n. */
-static unsigned pow2_floor(unsigned n)
-{
-	unsigned p = 1;
-
-	while (p <= n / 2)
-		p *= 2;
-	return p;
-}
-
 static int vm_setup_vq(struct vm_dev *vm, unsigned index, const struct virtqueue_info *info,
 		       struct virtqueue **out)
 {
@@ -332,17 +324,14 @@ static int vm_setup_vq(struct vm_dev *vm, unsigned index, const struct virtqueue
 		       (unsigned long long)vm->desc.base, index);
 		return -ENOENT;
 	}
-	if (max > VRING_SPLIT_MAX_NUM) {
+	if (max > VIRTIO_QUEUE_SIZE_MAX) {
 		pr_err("virtio-mmio@%#llx: queue %u QueueNumMax %u, expected at most %u\n",
-		       (unsigned long long)vm->desc.base, index, max, VRING_SPLIT_MAX_NUM);
+		       (unsigned long long)vm->desc.base, index, max, VIRTIO_QUEUE_SIZE_MAX);
 		return -EIO;
 	}
 	/* A power of two for a split ring (2.7); a packed ring (2.8, only
 	 * negotiated on version 2) takes the maximum as it is. */
-	if (virtio_has_feature(&vm->vdev, VIRTIO_F_RING_PACKED))
-		num = max < VM_MAX_RING ? max : VM_MAX_RING;
-	else
-		num = pow2_floor(max < VM_MAX_RING ? max : VM_MAX_RING);
+	num = vring_queue_size(&vm->vdev, max, VM_MAX_RING);
 
 	/* Split or packed, as negotiated: version 2 takes the descriptor,
 	 * driver and device areas as three addresses either way (4.2.2). */

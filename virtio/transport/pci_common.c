@@ -17,12 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/pci/pci.h"
+#include "kernel/irq/irq.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/init.h"
-#include "kernel/irq/irq.h"
 #include "kernel/lib/log.h"
+#include "kernel/pci/pci.h"
 #include "virtio/transport/pci_common.h"
+#include "virtio/virtqueue_transport.h"
 
 CMDLINE_OPTION(vp_force_legacy, "virtio_pci.force_legacy",
 	       "drive transitional virtio PCI devices through the legacy interface");

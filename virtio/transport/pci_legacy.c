@@ -22,7 +22,7 @@
 #include "arch/x86_64/io.h"
 #include "kernel/lib/log.h"
 #include "virtio/transport/pci_common.h"
-#include "virtio/ring/ring_split.h"
+#include "virtio/virtqueue_transport.h"
 
 #define VL_HOST_FEATURES  0
 #define VL_GUEST_FEATURES 4
@@ -130,10 +130,11 @@ static int vl_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback
 		       vp->name, index, num, inl(vp->io + VL_QUEUE_PFN));
 		return -ENOENT;
 	}
-	/* The legacy device fixes the size; the split ring constructor
-	 * rejects one that is not a power of two. */
-	vq = vring_create_virtqueue_split(index, num, VL_QUEUE_ALIGN, &vp->vdev, vl_notify,
-					  callback, name);
+	/* The legacy device fixes the size. It gets a split ring (legacy
+	 * knows no other layout), which refuses a size that is not a power
+	 * of two. */
+	vq = vring_create_virtqueue(index, num, VL_QUEUE_ALIGN, &vp->vdev, vl_notify, callback,
+				    name);
 	if (!vq)
 		return -ENOMEM;
 	pfn = virtqueue_get_desc_addr(vq) >> VL_PFN_SHIFT;

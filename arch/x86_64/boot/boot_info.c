@@ -14,7 +14,6 @@
 #include <string.h>
 
 #include "arch/x86_64/boot/boot_info.h"
-#include "kernel/main.h"
 
 struct boot_info boot_info;
 
@@ -186,8 +185,10 @@ const char *boot_path_name(uint32_t path)
 	}
 }
 
-/* Called from entry.S on the boot stack, in long mode, interrupts off. */
-void boot_entry(uint32_t path, uint64_t info, uint64_t entry_tsc)
+/* Called from entry.S on the boot stack, in long mode, interrupts off.
+ * Returns whether the loader's information was usable; entry.S hands that
+ * to kmain(). */
+bool boot_entry(uint32_t path, uint64_t info, uint64_t entry_tsc)
 {
 	bool ok = true;
 
@@ -204,5 +205,5 @@ void boot_entry(uint32_t path, uint64_t info, uint64_t entry_tsc)
 	}
 	boot_info.path = path;
 	boot_info.entry_tsc = entry_tsc;
-	kmain(ok);
+	return ok;
 }

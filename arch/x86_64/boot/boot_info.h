@@ -30,6 +30,7 @@
 #define BOOT_PATH_EFI	     3 /* our GNU-EFI loader */
 
 #ifndef __ASSEMBLY__
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Memory region types, after translation from e820 / multiboot2 / UEFI. */
@@ -74,6 +75,9 @@ _Static_assert(sizeof(struct boot_info) == BOOT_INFO_SIZE, "update BOOT_INFO_SIZ
 extern struct boot_info boot_info;
 
 const char *boot_path_name(uint32_t path);
+
+/* Fills boot_info from what the loader handed over (entry.S calls it). */
+bool boot_entry(uint32_t path, uint64_t info, uint64_t entry_tsc);
 
 #endif /* __ASSEMBLY__ */
 #endif

@@ -17,7 +17,10 @@
  * with page tables that identity-map the first 4 GiB in 2 MiB pages, EFER.LME,
  * then CR0.PG, and a far jump into a 64-bit code segment. All three doors
  * meet at long_mode_start with %edi = boot path and %rsi = the loader's
- * information, and call boot_entry() in arch/x86_64/boot/boot_info.c.
+ * information, and call boot_entry() in arch/x86_64/boot/boot_info.c, which
+ * fills struct boot_info. Then the corridor ends at kmain(), the kernel's
+ * entry point (kernel/main.c): the one name arch/ takes from the layers
+ * above it, as a C runtime's start code takes main().
  */
 #include "arch/x86_64/boot/boot_info.h"
 
@@ -192,7 +195,9 @@ long_mode_start:
 	movl %edi, %edi         /* zero-extend the 32-bit arguments */
 	movl %esi, %esi
 	movq boot_entry_tsc, %rdx
-	call boot_entry         /* (u32 path, u64 info, u64 entry_tsc); never returns */
+	call boot_entry         /* bool (u32 path, u64 info, u64 entry_tsc) */
+	movzbl %al, %edi        /* kmain(bool boot_info_ok) */
+	call kmain              /* never returns */
 2:	cli
 	hlt
 	jmp 2b

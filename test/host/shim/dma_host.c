@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/mm/dma.h"
 #include "dma_host.h"
+#include "kernel/mm/dma.h"
 
 long dma_host_outstanding;
 long dma_host_fail_after;

@@ -1,13 +1,13 @@
 /*
- * kernel/irq/irq.h's interrupt flag for host tests (see irq_host.h): the
+ * arch/x86_64/irqflags.h's interrupt flag for host tests (see irq_host.h): the
  * flag is a variable, and a wait for an interrupt runs the test's hook,
  * which plays the device and its interrupt. Weak, like the other shims.
  */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arch/x86_64/irqflags.h"
 #include "irq_host.h"
-#include "kernel/irq/irq.h"
 
 #define IF_BIT (1ul << 9) /* RFLAGS.IF, what irq_save() returns on x86 */
 

@@ -1,5 +1,5 @@
 /*
- * Host stand-in for the interrupt flag of kernel/irq/irq.h
+ * Host stand-in for the interrupt flag of arch/x86_64/irqflags.h
  * (test/host/shim/irq_host.c): user-mode code cannot cli, sti or hlt, so
  * the flag is a variable the tests can check (a driver must leave it as it
  * found it), and wait_for_interrupt() calls a hook through which the test,

@@ -1,11 +1,11 @@
 /*
- * Time (kernel/time/timer.h) on x86: the time-stamp counter for the clock, the
- * local APIC timer for the periodic tick.
+ * The clocks of an x86 CPU, measured once at boot (kernel/time/ builds the
+ * kernel's time on them): the time-stamp counter and the local APIC timer.
  *
  * The TSC (Intel SDM vol. 3B, 17.17) counts at a constant rate on every CPU
  * we run on (invariant TSC; under QEMU TCG it follows the host's), so
- * time_ns() is just a scaled TSC difference. Its rate is not architecturally
- * visible everywhere. In order of preference we take it from:
+ * elapsed time is just a scaled TSC difference. Its rate is not
+ * architecturally visible everywhere. In order of preference we take it from:
  *   - the hypervisor timing leaf CPUID 0x40000010 (EAX = TSC kHz, EBX =
  *     LAPIC bus kHz), which KVM/VMware expose when they know it;
  *   - CPUID 0x15 (TSC/crystal ratio and crystal Hz) or, without a crystal
@@ -17,20 +17,14 @@
  *
  * The LAPIC timer (SDM vol. 3A, 10.5.4) runs at an unspecified bus rate,
  * so it is measured too: against the same PIT interval, or against the TSC.
- * It then runs in periodic mode at TIMER_HZ on VECTOR_TIMER.
  */
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "arch/x86_64/apic.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
-#include "arch/x86_64/trap.h"
-#include "kernel/irq/irq.h"
-#include "kernel/lib/log.h"
-#include "kernel/selftest/selftest.h"
-#include "kernel/time/timer.h"
+#include "arch/x86_64/lapic.h"
+#include "arch/x86_64/tsc.h"
 
 #define NS_PER_SEC 1000000000ull
 
@@ -48,21 +42,11 @@
 #define PIT_LATCH      (PIT_HZ * CALIBRATE_MS / 1000)
 #define SAMPLE_TRIES   4 /* readings per sample; the least disturbed one counts */
 #define LAPIC_CAL_MS   5 /* LAPIC-vs-TSC measurement, when no PIT run */
-#define MAX_TICK_HOOKS 8
 
 static uint64_t tsc_hz;
-static uint64_t tsc_base;
 static uint64_t ns_mult; /* ns = (tsc_delta * ns_mult) >> 32 */
-static const char *tsc_source = "none";
+static const char *tsc_source_name = "none";
 static uint64_t lapic_timer_hz; /* after the divider */
-static volatile uint64_t ticks;
-static bool tick_running;
-
-static struct {
-	tick_fn fn;
-	void *ctx;
-} hooks[MAX_TICK_HOOKS];
-static unsigned nhooks;
 
 /* ---- TSC frequency from CPUID ---- */
 
@@ -82,7 +66,7 @@ static uint64_t tsc_from_cpuid(uint64_t *lapic_bus_hz)
 			cpuid(0x40000010, 0, r);
 			if (r[0]) {
 				*lapic_bus_hz = (uint64_t)r[1] * 1000;
-				tsc_source = "hypervisor CPUID 0x40000010";
+				tsc_source_name = "hypervisor CPUID 0x40000010";
 				return (uint64_t)r[0] * 1000;
 			}
 		}
@@ -92,13 +76,13 @@ static uint64_t tsc_from_cpuid(uint64_t *lapic_bus_hz)
 		 * crystal Hz (0 if not enumerated). */
 		cpuid(0x15, 0, r);
 		if (r[0] && r[1] && r[2]) {
-			tsc_source = "CPUID 0x15";
+			tsc_source_name = "CPUID 0x15";
 			return (uint64_t)r[2] * r[1] / r[0];
 		}
 		if (r[0] && r[1] && max_leaf >= 0x16) {
 			cpuid(0x16, 0, r);
 			if (r[0] & 0xffff) {
-				tsc_source = "CPUID 0x16";
+				tsc_source_name = "CPUID 0x16";
 				return (uint64_t)(r[0] & 0xffff) * 1000000;
 			}
 		}
@@ -194,11 +178,11 @@ static uint64_t tsc_from_pit(uint32_t *lapic_elapsed, uint64_t *tsc_elapsed)
 		outb(PORT_61, (p61 & ~P61_SPEAKER) | P61_GATE2);
 		hz = pit_measure(2, lapic_elapsed, tsc_elapsed);
 		outb(PORT_61, p61);
-		tsc_source = "PIT channel 2";
+		tsc_source_name = "PIT channel 2";
 	}
 	if (!hz) {
 		hz = pit_measure(0, lapic_elapsed, tsc_elapsed);
-		tsc_source = "PIT channel 0";
+		tsc_source_name = "PIT channel 0";
 	}
 	return hz;
 }
@@ -218,84 +202,13 @@ static uint64_t lapic_from_tsc(void)
 	return (uint64_t)((unsigned __int128)(a.lapic - b.lapic) * tsc_hz / (b.tsc - a.tsc));
 }
 
-/* ---- the clock ---- */
+/* ---- the results ---- */
 
-uint64_t tsc_frequency(void)
-{
-	return tsc_hz;
-}
-
-uint64_t tsc_to_ns(uint64_t tsc_delta)
-{
-	return (uint64_t)(((unsigned __int128)tsc_delta * ns_mult) >> 32);
-}
-
-uint64_t time_ns(void)
-{
-	if (!tsc_hz)
-		return 0;
-	return tsc_to_ns(rdtsc() - tsc_base);
-}
-
-uint64_t timer_ticks(void)
-{
-	return ticks;
-}
-
-/* ---- the tick ---- */
-
-static void timer_tick(void *ctx)
-{
-	ticks++;
-	for (unsigned i = 0; i < nhooks; i++)
-		hooks[i].fn(hooks[i].ctx);
-}
-
-int timer_add_tick_hook(tick_fn fn, void *ctx)
-{
-	unsigned long fl;
-
-	if (!fn)
-		return -EINVAL;
-	fl = irq_save();
-	if (nhooks == MAX_TICK_HOOKS) {
-		irq_restore(fl);
-		pr_err("timer: no room for another tick hook (all %u used)\n", MAX_TICK_HOOKS);
-		return -ENOSPC;
-	}
-	hooks[nhooks].fn = fn;
-	hooks[nhooks].ctx = ctx;
-	nhooks++;
-	irq_restore(fl);
-	return 0;
-}
-
-void sleep_ns(uint64_t ns)
-{
-	uint64_t deadline = time_ns() + ns;
-	unsigned long fl;
-
-	if (!tick_running) {
-		/* Before timer_init() nothing would wake a hlt. */
-		if (tsc_hz)
-			while (time_ns() < deadline)
-				cpu_relax();
-		return;
-	}
-	/* Each wake-up is an interrupt, at the latest the next tick. */
-	fl = irq_save();
-	while (time_ns() < deadline)
-		wait_for_interrupt();
-	irq_restore(fl);
-}
-
-void timer_init(void)
+void tsc_calibrate(void)
 {
 	uint64_t lapic_bus_hz = 0, tsc_elapsed = 0;
 	uint32_t lapic_elapsed = 0;
-	int err;
 
-	tsc_base = rdtsc();
 	tsc_hz = tsc_from_cpuid(&lapic_bus_hz);
 	if (!tsc_hz) {
 		tsc_hz = tsc_from_pit(&lapic_elapsed, &tsc_elapsed);
@@ -305,9 +218,9 @@ void timer_init(void)
 	}
 	if (!tsc_hz) {
 		tsc_hz = 1000000000ull;
-		tsc_source = "guessed";
-		pr_warn("timer: no TSC frequency from CPUID and no PIT to measure it against; "
-			"assuming 1 GHz, so time will be off\n");
+		tsc_source_name = "guessed";
+		printf("warning: timer: no TSC frequency from CPUID and no PIT to measure it "
+		       "against; assuming 1 GHz, so time will be off\n");
 	}
 	/* 2^32 * 10^9 fits in 64 bits; ns_mult < 2^32 * 10^9 / tsc_hz. */
 	ns_mult = (NS_PER_SEC << 32) / tsc_hz;
@@ -316,58 +229,24 @@ void timer_init(void)
 		lapic_timer_hz = lapic_bus_hz / LAPIC_TIMER_DIVIDE;
 	if (!lapic_timer_hz)
 		lapic_timer_hz = lapic_from_tsc();
-
-	err = request_fixed_vector(VECTOR_TIMER, timer_tick, NULL, "timer");
-	if (err || lapic_timer_hz < TIMER_HZ) {
-		pr_err("timer: no periodic tick (vector %#x: %d, LAPIC timer %llu Hz)\n",
-		       VECTOR_TIMER, err, (unsigned long long)lapic_timer_hz);
-	} else {
-		lapic_timer_periodic(VECTOR_TIMER, (uint32_t)(lapic_timer_hz / TIMER_HZ));
-		tick_running = true;
-	}
-	pr_info("timer: TSC %llu.%03llu MHz (%s), LAPIC timer %llu.%03llu MHz, tick %u Hz\n",
-		(unsigned long long)(tsc_hz / 1000000), (unsigned long long)(tsc_hz / 1000 % 1000),
-		tsc_source, (unsigned long long)(lapic_timer_hz / 1000000),
-		(unsigned long long)(lapic_timer_hz / 1000 % 1000), TIMER_HZ);
 }
 
-/* ---- self-test: `test=timer` ---- */
-
-static void timer_selftest(void)
+uint64_t tsc_frequency(void)
 {
-	uint64_t t0, t1, k0, k1, v0, v1, prev;
-	bool mono = true;
-
-	check(tsc_hz >= 100000000ull && tsc_hz <= 10000000000ull,
-	      "TSC frequency %llu Hz (%s) is between 100 MHz and 10 GHz",
-	      (unsigned long long)tsc_hz, tsc_source);
-
-	/* 50 ms at TIMER_HZ is 5 ticks; allow for the sleep's tick granularity
-	 * and an emulator's jitter, but the count must come from interrupts
-	 * on the timer vector. */
-	k0 = timer_ticks();
-	v0 = irq_vector_count(VECTOR_TIMER);
-	sleep_ms(50);
-	k1 = timer_ticks();
-	v1 = irq_vector_count(VECTOR_TIMER);
-	check(k1 - k0 >= 3 && k1 - k0 <= 12, "%llu ticks during a 50 ms sleep (expected ~%u)",
-	      (unsigned long long)(k1 - k0), 50 * TIMER_HZ / 1000);
-	check(v1 - v0 >= k1 - k0, "ticks arrived as interrupts on vector %#x (%llu)", VECTOR_TIMER,
-	      (unsigned long long)(v1 - v0));
-
-	prev = time_ns();
-	for (int i = 0; i < 10000; i++) {
-		uint64_t now = time_ns();
-		if (now < prev)
-			mono = false;
-		prev = now;
-	}
-	check(mono, "time_ns() never goes backwards over 10000 reads");
-
-	t0 = time_ns();
-	sleep_ms(20);
-	t1 = time_ns();
-	check(t1 - t0 >= 20000000ull && t1 - t0 < 200000000ull,
-	      "sleep_ms(20) took %llu us (at least 20000)", (unsigned long long)((t1 - t0) / 1000));
+	return tsc_hz;
 }
-SELFTEST(timer, timer_selftest);
+
+const char *tsc_source(void)
+{
+	return tsc_source_name;
+}
+
+uint64_t tsc_to_ns(uint64_t tsc_delta)
+{
+	return (uint64_t)(((unsigned __int128)tsc_delta * ns_mult) >> 32);
+}
+
+uint64_t lapic_timer_frequency(void)
+{
+	return lapic_timer_hz;
+}

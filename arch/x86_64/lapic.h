@@ -1,0 +1,36 @@
+/*
+ * The local APIC (arch/x86_64/lapic.c; Intel SDM vol. 3A, chapter 10
+ * "Advanced Programmable Interrupt Controller") in xAPIC mode: it receives
+ * the IOAPICs' and devices' MSI messages, takes end-of-interrupt, sends
+ * inter-processor interrupts, and has the timer the periodic tick uses.
+ * kernel/irq/ and kernel/time/ drive it; nothing else should need to.
+ */
+#ifndef ARCH_X86_64_LAPIC_H
+#define ARCH_X86_64_LAPIC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define LAPIC_DEFAULT_ADDR 0xfee00000ull
+
+/* Enable the LAPIC at physical address `phys` in xAPIC (MMIO) mode. */
+void lapic_init(uint64_t phys);
+bool lapic_enabled(void);
+void lapic_eoi(void);
+uint32_t lapic_id(void);
+uint32_t lapic_version(void);
+/* Read and clear the error status register. */
+uint32_t lapic_read_esr(void);
+/* Send `vector` to ourselves (fixed delivery, edge): used by the self-tests. */
+void lapic_send_self_ipi(uint8_t vector);
+
+/* The LAPIC timer counts down from an initial count at the bus clock divided
+ * by LAPIC_TIMER_DIVIDE. */
+#define LAPIC_TIMER_DIVIDE 16
+void lapic_timer_periodic(uint8_t vector, uint32_t initial_count);
+/* Start a masked one-shot count from `initial_count` (for calibration). */
+void lapic_timer_oneshot_masked(uint32_t initial_count);
+uint32_t lapic_timer_current(void);
+void lapic_timer_stop(void);
+
+#endif
