@@ -28,6 +28,9 @@
 #include "kernel/irq/irq.h"
 #include "kernel/lib/init.h"
 #include "kernel/lib/log.h"
+#include "kernel/pci/pci_bus.h"
+#include "kernel/pci/pci_config.h"
+#include "kernel/pci/pci_msi.h"
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
 

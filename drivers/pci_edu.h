@@ -15,6 +15,7 @@
 
 #include "arch/x86_64/io.h"
 #include "kernel/pci/pci.h"
+#include "kernel/pci/pci_msi.h"
 
 #define EDU_VENDOR 0x1234
 #define EDU_DEVICE 0x11e8

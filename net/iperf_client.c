@@ -37,7 +37,6 @@
 #include "lwip/def.h"
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
-#include "net/net.h"
 
 #define IPERF_PORT	  5001
 #define IPERF_HDR_LEN	  24

@@ -20,7 +20,8 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
-#include "net/net.h"
+#include "net/netif_glue.h"
+#include "net/udp_send.h"
 
 #define CHUNK 4096
 

@@ -38,7 +38,7 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
-#include "net/net.h"
+#include "net/netif_glue.h"
 #include "netif/ethernet.h"
 
 CMDLINE_OPTION(ip, "ip", "ADDR/PREFIX[,gw=GW]: static IPv4 address for eth0 instead of DHCP");
@@ -348,10 +348,17 @@ int net_parse_peer(const char *s, ip_addr_t *ip, uint16_t *port)
 	return 0;
 }
 
+/* lwIP first, so the services (net/services.c) can open their ports. */
 static void net_init(void)
 {
 	lwip_init();
-	net_services_start();
+}
+SUBSYS_INITCALL(net_init);
+
+/* Once every driver has probed and printed what it found, each network
+ * device gets its netif and its address. */
+static void net_attach_devices(void)
+{
 	netdev_set_stack(&lwip_stack);
 }
-INITCALL(net_init);
+LATE_INITCALL(net_attach_devices);

@@ -20,7 +20,9 @@
 #include "lwip/pbuf.h"
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
-#include "net/net.h"
+#include "net/netif_glue.h"
+#include "net/services.h"
+#include "net/udp_send.h"
 #include "virtio/virtio.h"
 
 #define ECHO_PORT 7
@@ -319,7 +321,8 @@ static struct tcp_pcb *listen_on(u16_t port, tcp_accept_fn accept)
 	return pcb;
 }
 
-void net_services_start(void)
+/* After lwIP is up: net_init() in netif_glue.c is a SUBSYS_INITCALL. */
+static void net_services_start(void)
 {
 	struct udp_pcb *u = udp_new_ip_type(IPADDR_TYPE_V4);
 
@@ -332,3 +335,4 @@ void net_services_start(void)
 	if (!lwiperf_start_tcp_server_default(iperf_report, NULL))
 		pr_err("net: cannot start lwiperf on port %u\n", LWIPERF_TCP_PORT_DEFAULT);
 }
+INITCALL(net_services_start);

@@ -19,7 +19,7 @@
 #include "lwip/prot/ip4.h"
 #include "lwip/prot/udp.h"
 #include "lwip/udp.h"
-#include "net/net.h"
+#include "net/udp_send.h"
 
 err_t net_udp_sendto(struct udp_pcb *pcb, struct pbuf *p, const ip_addr_t *dst, u16_t port)
 {

@@ -31,17 +31,17 @@
 /* 8254 PIT (ports 0x40-0x43) and the PC's port 0x61 ("system control port
  * B"): bit 0 drives channel 2's GATE, bit 1 connects channel 2 to the
  * speaker, bit 5 reads channel 2's OUT pin. */
-#define PIT_HZ	       1193182u
-#define PIT_CH0	       0x40
-#define PIT_CH2	       0x42
-#define PIT_CMD	       0x43
-#define PORT_61	       0x61
-#define P61_GATE2      0x01
-#define P61_SPEAKER    0x02
-#define CALIBRATE_MS   10
-#define PIT_LATCH      (PIT_HZ * CALIBRATE_MS / 1000)
-#define SAMPLE_TRIES   4 /* readings per sample; the least disturbed one counts */
-#define LAPIC_CAL_MS   5 /* LAPIC-vs-TSC measurement, when no PIT run */
+#define PIT_HZ	     1193182u
+#define PIT_CH0	     0x40
+#define PIT_CH2	     0x42
+#define PIT_CMD	     0x43
+#define PORT_61	     0x61
+#define P61_GATE2    0x01
+#define P61_SPEAKER  0x02
+#define CALIBRATE_MS 10
+#define PIT_LATCH    (PIT_HZ * CALIBRATE_MS / 1000)
+#define SAMPLE_TRIES 4 /* readings per sample; the least disturbed one counts */
+#define LAPIC_CAL_MS 5 /* LAPIC-vs-TSC measurement, when no PIT run */
 
 static uint64_t tsc_hz;
 static uint64_t ns_mult; /* ns = (tsc_delta * ns_mult) >> 32 */

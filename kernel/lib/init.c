@@ -1,6 +1,7 @@
 /*
- * The two rounds of init calls (kernel/lib/init.h), gathered by the linker
- * into the `initcalls_subsys` and `initcalls` sections (linker/kernel.ld).
+ * The three rounds of init calls (kernel/lib/init.h), gathered by the
+ * linker into the `initcalls_subsys`, `initcalls` and `initcalls_late`
+ * sections (linker/kernel.ld).
  */
 #include "kernel/lib/init.h"
 
@@ -9,5 +10,7 @@ void run_initcalls(void)
 	SECTION_FOREACH(initcalls_subsys, struct initcall, call)
 	call->fn();
 	SECTION_FOREACH(initcalls, struct initcall, call)
+	call->fn();
+	SECTION_FOREACH(initcalls_late, struct initcall, call)
 	call->fn();
 }

@@ -1,15 +1,18 @@
 /*
  * The PCI bus (PCI Local Bus Specification 3.0, PCI Express Base 4.0
- * section 7): configuration space access, enumeration, BARs, capabilities,
- * MSI and MSI-X, and a small driver registry so bus drivers (virtio-pci)
- * bind to the functions they serve.
+ * section 7) as this kernel knows it: the configuration header's registers
+ * and the struct pci_dev every part of kernel/pci/ fills in. The parts, each
+ * with its own header, bottom up:
  *
- *   pci.c       config access (ports 0xCF8/0xCFC, ECAM from ACPI MCFG), the
- *               scan through bridges, the listing, `lspci`, test=pci
- *   pci_caps.c  BAR decoding and sizing, the capability list, names; it only
- *               uses pci_read*() / pci_write*(), so the host tests run it
- *               on recorded config-space images
- *   pci_msi.c   MSI-X and MSI programming
+ *   pci_config.c  configuration access (ports 0xCF8/0xCFC, ECAM from the
+ *                 ACPI MCFG), and setting command-register bits
+ *   pci_caps.c    BAR decoding and sizing, the capability list, names; it
+ *                 only uses pci_read*() / pci_write*(), so the host tests
+ *                 run it on recorded config-space images
+ *   pci_msi.c     MSI-X and MSI programming
+ *   pci_bus.c     the scan through bridges and the driver registry, so bus
+ *                 drivers (virtio-pci) bind to the functions they serve
+ *   pci_shell.c   `lspci`
  */
 #ifndef KERNEL_PCI_PCI_H
 #define KERNEL_PCI_PCI_H
@@ -116,75 +119,5 @@ struct pci_dev {
 	const char *driver_note; /* what the driver says about the binding */
 	struct pci_dev *next;	 /* in scan order */
 };
-
-/* ---- Configuration space access (pci.c in the kernel; the host tests
- * provide their own over recorded images). `off` is within 0..4095. ---- */
-uint8_t pci_read8(const struct pci_dev *pdev, unsigned off);
-uint16_t pci_read16(const struct pci_dev *pdev, unsigned off);
-uint32_t pci_read32(const struct pci_dev *pdev, unsigned off);
-void pci_write8(const struct pci_dev *pdev, unsigned off, uint8_t v);
-void pci_write16(const struct pci_dev *pdev, unsigned off, uint16_t v);
-void pci_write32(const struct pci_dev *pdev, unsigned off, uint32_t v);
-
-/* ---- pci_caps.c ---- */
-/* Reads the ids, class, interrupt registers, and decodes and sizes every
- * BAR (decoding is switched off meanwhile, PCI 3.0 6.2.5.1), and finds the
- * MSI / MSI-X capabilities. The caller filled segment/bus/dev/fn. */
-void pci_read_header(struct pci_dev *pdev);
-/* Decodes the BAR at index `i` into `bar`; returns how many BAR registers
- * it takes (2 for a 64-bit BAR, else 1). */
-unsigned pci_size_bar(struct pci_dev *pdev, unsigned i, struct pci_bar *bar);
-/* Offset of the first capability with `id` after the one at `prev` (0:
- * from the start), or 0. Survives loops and bad pointers. */
-uint8_t pci_find_next_capability(const struct pci_dev *pdev, uint8_t prev, uint8_t id);
-static inline uint8_t pci_find_capability(const struct pci_dev *pdev, uint8_t id)
-{
-	return pci_find_next_capability(pdev, 0, id);
-}
-/* "network", "bridge", ... for the listing. */
-const char *pci_class_name(uint8_t class, uint8_t subclass);
-/* One-line description ("00:03.0 1af4:1005 ...") and BARs line. */
-int pci_format(const struct pci_dev *pdev, char *buf, size_t size);
-int pci_format_bars(const struct pci_dev *pdev, char *buf, size_t size);
-
-/* ---- pci.c ---- */
-/* Sets the bits in the command register (PCI_COMMAND_MEMORY, ...). */
-void pci_enable(struct pci_dev *pdev, uint16_t command_bits);
-/* Maps a memory BAR (ioremap); NULL for an I/O or unassigned BAR. */
-volatile void *pci_map_bar(struct pci_dev *pdev, unsigned i);
-/* Registers a driver and probes it on every unbound function; functions
- * found later (none: the scan runs once) would be offered too. */
-int pci_register_driver(struct pci_driver *drv);
-/* Iterate over the functions found (NULL starts). */
-struct pci_dev *pci_next(struct pci_dev *prev);
-unsigned pci_count(void);
-/* "00:03.0" into buf (at least 13 bytes); returns buf. */
-const char *pci_name(const struct pci_dev *pdev, char *buf);
-/* The GSI the function's INTx pin reaches through the IOAPIC, as the
- * firmware routed it (interrupt line register, ACPI MADT overrides), and
- * the request_irq() flags for it (level, polarity, shared). 0, or -ENODEV
- * when the function has no pin or the firmware did not connect it. */
-int pci_intx_gsi(const struct pci_dev *pdev, unsigned *gsi, unsigned *flags);
-
-/* ---- pci_msi.c ---- */
-#define PCI_MSIX_MAX_VECTORS 64
-/* Enables MSI-X with every table entry masked; the function no longer
- * uses INTx. 0 or a negative errno (-ENODEV without the capability,
- * -EBUSY while MSI is on). pci_msix_disable() puts INTx Disable back. */
-int pci_msix_enable(struct pci_dev *pdev);
-void pci_msix_disable(struct pci_dev *pdev);
-/* Points table entry `entry` at CPU `vector` (from request_msi_vector) and
- * unmasks it. 0 or -EINVAL for an entry past the table. */
-int pci_msix_set_vector(struct pci_dev *pdev, unsigned entry, int vector);
-void pci_msix_mask(struct pci_dev *pdev, unsigned entry, bool masked);
-/* Enables MSI with one message (Multiple Message Enable = 0) delivered as
- * CPU `vector`, turns on bus mastering (the message is a memory write) and
- * INTx Disable. 0, -ENODEV without the capability, -EBUSY while MSI-X is
- * on, -EINVAL for a vector outside 0x20-0xff or an address the function
- * cannot hold, -EIO if the enable bit does not stick. */
-int pci_msi_enable(struct pci_dev *pdev, int vector);
-/* Turns MSI off (masking the message where the function can) and puts the
- * INTx Disable bit back as it was before pci_msi_enable(). */
-void pci_msi_disable(struct pci_dev *pdev);
 
 #endif

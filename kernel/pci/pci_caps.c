@@ -12,6 +12,8 @@
 #include <string.h>
 
 #include "kernel/pci/pci.h"
+#include "kernel/pci/pci_caps.h"
+#include "kernel/pci/pci_config.h"
 
 /* PCI 3.0 6.2.5.1: bit 0 tells I/O from memory; for memory, bits 2:1 give
  * the width and bit 3 prefetchability. */

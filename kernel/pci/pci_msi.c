@@ -30,6 +30,8 @@
 #include "kernel/lib/log.h"
 #include "kernel/mm/page_alloc.h"
 #include "kernel/pci/pci.h"
+#include "kernel/pci/pci_config.h"
+#include "kernel/pci/pci_msi.h"
 
 /* MSI-X capability layout. */
 #define MSIX_CTRL	    2

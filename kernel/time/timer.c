@@ -110,6 +110,6 @@ void timer_init(void)
 	pr_info("timer: TSC %llu.%03llu MHz (%s), LAPIC timer %llu.%03llu MHz, tick %u Hz\n",
 		(unsigned long long)(tsc_frequency() / 1000000),
 		(unsigned long long)(tsc_frequency() / 1000 % 1000), tsc_source(),
-		(unsigned long long)(lapic_hz / 1000000), (unsigned long long)(lapic_hz / 1000 % 1000),
-		TIMER_HZ);
+		(unsigned long long)(lapic_hz / 1000000),
+		(unsigned long long)(lapic_hz / 1000 % 1000), TIMER_HZ);
 }

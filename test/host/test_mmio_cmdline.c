@@ -12,7 +12,7 @@
 
 #include "kernel/lib/cmdline.h"
 #include "test/host/tap.h"
-#include "virtio/transport/mmio.h"
+#include "virtio/transport/mmio_cmdline.h"
 
 CMDLINE_OPTION(vmmio, "virtio_mmio.device", "test: repeated key");
 

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "kernel/pci/pci.h"
+#include "kernel/pci/pci_caps.h"
+#include "kernel/pci/pci_config.h"
 #include "tap.h"
 
 #define MAX_FUNCS 32

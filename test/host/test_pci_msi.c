@@ -16,6 +16,8 @@
 
 #include "kernel/irq/irq.h"
 #include "kernel/pci/pci.h"
+#include "kernel/pci/pci_config.h"
+#include "kernel/pci/pci_msi.h"
 #include "tap.h"
 
 #define CAP	  0x50

@@ -13,6 +13,7 @@
 #include "kernel/selftest/selftest.h"
 #include "kernel/time/timer.h"
 #include "virtio/transport/mmio.h"
+#include "virtio/transport/mmio_devices.h"
 #include "virtio/virtio.h"
 
 /*

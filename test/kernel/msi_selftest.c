@@ -20,6 +20,8 @@
 
 #include "drivers/pci_edu.h"
 #include "kernel/irq/irq.h"
+#include "kernel/pci/pci_config.h"
+#include "kernel/pci/pci_msi.h"
 #include "kernel/selftest/selftest.h"
 #include "kernel/time/timer.h"
 

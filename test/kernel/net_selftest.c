@@ -12,7 +12,9 @@
 #include "kernel/selftest/selftest.h"
 #include "lwip/pbuf.h"
 #include "lwip/udp.h"
-#include "net/net.h"
+#include "net/netif_glue.h"
+#include "net/ping.h"
+#include "net/udp_send.h"
 
 CMDLINE_OPTION(net_peer, "net.peer",
 	       "ADDR:PORT: UDP peer for test=net (it should echo what it receives)");

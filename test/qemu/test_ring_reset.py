@@ -146,8 +146,14 @@ def resize_under_load(vm, ports, steps):
         n += 1
     t.join(60)
     assert not errors, errors
-    # Back to the last size asked for; then lwIP holds what it held before.
+    # Back to the last size asked for; then lwIP holds what it held before,
+    # once TCP is done: an ACK that a queue reset dropped leaves segments
+    # queued until the retransmission timer fires (seconds, with backoff).
+    # A leak never drains, so waiting for it still catches one.
     traffic(vm, ports, 64 * 1024)
+    deadline = time.monotonic() + 30
+    while lwip_mem(vm) != (heap, segs) and time.monotonic() < deadline:
+        time.sleep(0.5)
     assert lwip_mem(vm) == (heap, segs), f"lwIP memory {heap, segs} -> {lwip_mem(vm)}"
     return n
 

@@ -74,37 +74,17 @@
 #define VM_LEGACY_PAGE	4096u
 #define VM_LEGACY_ALIGN 4096u
 
-/* microvm has 24 slots; room for command-line extras. */
-#define VM_MAX_TRANSPORTS 32
-
-struct vm_dev {
-	struct virtio_device vdev; /* first: the ops get &vdev */
-	struct virtio_mmio_desc desc;
-	enum virtio_mmio_state state;
-	volatile uint8_t *base;
-	uint32_t version;
-	uint32_t device_id, vendor_id;
-	int vector;
-	char irq_name[28];
-	volatile uint64_t interrupts;
-	bool warned_status; /* odd InterruptStatus bits reported once */
-	bool warned_config; /* an out-of-range config access reported once */
-};
-
-static struct vm_dev transports[VM_MAX_TRANSPORTS];
-static unsigned ntransports;
-
-static struct vm_dev *to_vm(struct virtio_device *vdev)
+static struct virtio_mmio_device *to_vm(struct virtio_device *vdev)
 {
-	return (struct vm_dev *)vdev;
+	return (struct virtio_mmio_device *)vdev;
 }
 
-static uint32_t vm_read(struct vm_dev *vm, unsigned reg)
+static uint32_t vm_read(struct virtio_mmio_device *vm, unsigned reg)
 {
 	return mmio_read32(vm->base + reg);
 }
 
-static void vm_write(struct vm_dev *vm, unsigned reg, uint32_t v)
+static void vm_write(struct virtio_mmio_device *vm, unsigned reg, uint32_t v)
 {
 	mmio_write32(vm->base + reg, v);
 }
@@ -124,7 +104,7 @@ static void vm_set_status(struct virtio_device *vdev, uint8_t status)
 
 static void vm_reset(struct virtio_device *vdev)
 {
-	struct vm_dev *vm = to_vm(vdev);
+	struct virtio_mmio_device *vm = to_vm(vdev);
 
 	vm_write(vm, VM_STATUS, 0);
 	/* 4.2.2.1: version 2 devices read back 0 once the reset completed.
@@ -137,7 +117,7 @@ static void vm_reset(struct virtio_device *vdev)
 
 static uint64_t vm_get_features(struct virtio_device *vdev)
 {
-	struct vm_dev *vm = to_vm(vdev);
+	struct virtio_mmio_device *vm = to_vm(vdev);
 	uint64_t f;
 
 	vm_write(vm, VM_DEVICE_FEATURES_SEL, 0);
@@ -151,7 +131,7 @@ static uint64_t vm_get_features(struct virtio_device *vdev)
 
 static int vm_finalize_features(struct virtio_device *vdev)
 {
-	struct vm_dev *vm = to_vm(vdev);
+	struct virtio_mmio_device *vm = to_vm(vdev);
 
 	if (vm->version == 1 && (vdev->features >> 32)) {
 		pr_err("virtio-mmio@%#llx: features %#llx need bits above 31, which a version 1 "
@@ -170,7 +150,7 @@ static int vm_finalize_features(struct virtio_device *vdev)
 
 /* The device-specific config space is what remains of the window after
  * the register block. */
-static bool config_in_range(struct vm_dev *vm, unsigned offset, unsigned len)
+static bool config_in_range(struct virtio_mmio_device *vm, unsigned offset, unsigned len)
 {
 	uint64_t room = vm->desc.size - VM_CONFIG;
 
@@ -193,7 +173,7 @@ static bool config_in_range(struct vm_dev *vm, unsigned offset, unsigned len)
  */
 static void vm_get(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
 {
-	struct vm_dev *vm = to_vm(vdev);
+	struct virtio_mmio_device *vm = to_vm(vdev);
 	volatile uint8_t *p = vm->base + VM_CONFIG + offset;
 	uint8_t *out = buf;
 
@@ -228,7 +208,7 @@ static void vm_get(struct virtio_device *vdev, unsigned offset, void *buf, unsig
 
 static void vm_set(struct virtio_device *vdev, unsigned offset, const void *buf, unsigned len)
 {
-	struct vm_dev *vm = to_vm(vdev);
+	struct virtio_mmio_device *vm = to_vm(vdev);
 	volatile uint8_t *p = vm->base + VM_CONFIG + offset;
 	const uint8_t *in = buf;
 
@@ -268,14 +248,14 @@ static uint32_t vm_generation(struct virtio_device *vdev)
  * VIRTIO_F_NOTIFICATION_DATA, which the core does not offer). */
 static bool vm_notify(struct virtqueue *vq)
 {
-	struct vm_dev *vm = to_vm(vq->vdev);
+	struct virtio_mmio_device *vm = to_vm(vq->vdev);
 
 	vm_write(vm, VM_QUEUE_NOTIFY, vq->index);
 	return true;
 }
 
 /* Tells the device a queue is gone: QueueReady 0 (v2) or QueuePFN 0 (v1). */
-static void vm_deactivate_queue(struct vm_dev *vm, unsigned index)
+static void vm_deactivate_queue(struct virtio_mmio_device *vm, unsigned index)
 {
 	vm_write(vm, VM_QUEUE_SEL, index);
 	if (vm->version == 1)
@@ -286,7 +266,7 @@ static void vm_deactivate_queue(struct vm_dev *vm, unsigned index)
 
 static void vm_del_vqs(struct virtio_device *vdev)
 {
-	struct vm_dev *vm = to_vm(vdev);
+	struct virtio_mmio_device *vm = to_vm(vdev);
 	unsigned long fl = irq_save();
 	struct virtqueue *vq = vdev->vqs;
 
@@ -303,8 +283,8 @@ static void vm_del_vqs(struct virtio_device *vdev)
 	}
 }
 
-static int vm_setup_vq(struct vm_dev *vm, unsigned index, const struct virtqueue_info *info,
-		       struct virtqueue **out)
+static int vm_setup_vq(struct virtio_mmio_device *vm, unsigned index,
+		       const struct virtqueue_info *info, struct virtqueue **out)
 {
 	struct virtqueue *vq;
 	uint32_t max;
@@ -385,7 +365,7 @@ static int vm_setup_vq(struct vm_dev *vm, unsigned index, const struct virtqueue
 static int vm_find_vqs(struct virtio_device *vdev, unsigned nvqs, struct virtqueue *vqs[],
 		       const struct virtqueue_info info[])
 {
-	struct vm_dev *vm = to_vm(vdev);
+	struct virtio_mmio_device *vm = to_vm(vdev);
 	struct virtqueue **tail = &vdev->vqs;
 
 	if (vm->version == 1)
@@ -461,7 +441,7 @@ static const struct virtio_config_ops vm_ops_v1 = {
  */
 static void vm_interrupt(void *ctx)
 {
-	struct vm_dev *vm = ctx;
+	struct virtio_mmio_device *vm = ctx;
 
 	for (unsigned round = 0; round < 16; round++) {
 		uint32_t st = vm_read(vm, VM_INTERRUPT_STATUS);
@@ -497,58 +477,8 @@ static void vm_interrupt(void *ctx)
 	}
 }
 
-/* ---- the transport table ---- */
-
-int virtio_mmio_add(const struct virtio_mmio_desc *d)
-{
-	for (unsigned i = 0; i < ntransports; i++) {
-		struct vm_dev *vm = &transports[i];
-		const struct virtio_mmio_desc *o = &vm->desc;
-
-		if (o->base == d->base) {
-			if (o->gsi != d->gsi || o->size != d->size)
-				pr_warn("virtio-mmio@%#llx: described again (%s) with size %#llx "
-					"GSI %u, first seen (%s) with size %#llx GSI %u; keeping "
-					"the first\n",
-					(unsigned long long)d->base,
-					d->from & VIRTIO_MMIO_FROM_ACPI ? "ACPI" : "command line",
-					(unsigned long long)d->size, d->gsi,
-					o->from & VIRTIO_MMIO_FROM_ACPI ? "ACPI" : "command line",
-					(unsigned long long)o->size, o->gsi);
-			else
-				pr_info("virtio-mmio@%#llx: also on the %s; registered once\n",
-					(unsigned long long)d->base,
-					d->from & VIRTIO_MMIO_FROM_ACPI ? "ACPI tables"
-									: "command line");
-			vm->desc.from |= d->from;
-			if (!vm->desc.acpi_path[0])
-				memcpy(vm->desc.acpi_path, d->acpi_path, sizeof d->acpi_path);
-			return -EEXIST;
-		}
-		if (d->base < o->base + o->size && o->base < d->base + d->size) {
-			pr_err("virtio-mmio@%#llx: window of %#llx bytes overlaps the transport at "
-			       "%#llx (%#llx bytes); ignored\n",
-			       (unsigned long long)d->base, (unsigned long long)d->size,
-			       (unsigned long long)o->base, (unsigned long long)o->size);
-			return -EBUSY;
-		}
-	}
-	if (ntransports == VM_MAX_TRANSPORTS) {
-		pr_err("virtio-mmio@%#llx: more than %u transports; ignored\n",
-		       (unsigned long long)d->base, VM_MAX_TRANSPORTS);
-		return -ENOSPC;
-	}
-	struct vm_dev *vm = &transports[ntransports++];
-	memset(vm, 0, sizeof *vm);
-	vm->desc = *d;
-	vm->state = VM_NEW;
-	vm->vector = -1;
-	vm->vdev.index = -1;
-	return 0;
-}
-
 /* Checks the identification registers (4.2.2): magic, version, device. */
-static void probe_one(struct vm_dev *vm)
+void virtio_mmio_probe(struct virtio_mmio_device *vm)
 {
 	unsigned long long base = vm->desc.base;
 	uint32_t magic;
@@ -624,106 +554,5 @@ static void probe_one(struct vm_dev *vm)
 		free_irq(vm->desc.gsi, vm_interrupt, vm);
 		vm->vector = -1;
 		vm->state = VM_BAD;
-	}
-}
-
-void virtio_mmio_probe_all(void)
-{
-	for (unsigned i = 0; i < ntransports; i++)
-		if (transports[i].state == VM_NEW)
-			probe_one(&transports[i]);
-}
-
-unsigned virtio_mmio_count(void)
-{
-	return ntransports;
-}
-
-bool virtio_mmio_get(unsigned n, struct virtio_mmio_info *info)
-{
-	const struct vm_dev *vm;
-
-	if (n >= ntransports)
-		return false;
-	vm = &transports[n];
-	info->desc = vm->desc;
-	info->state = vm->state;
-	info->version = vm->version;
-	info->device_id = vm->device_id;
-	info->vendor_id = vm->vendor_id;
-	info->vector = vm->vector;
-	info->interrupts = vm->interrupts;
-	info->virtio_index = vm->state == VM_REGISTERED ? vm->vdev.index : -1;
-	return true;
-}
-
-/* Trigger and polarity as request_irq will program them (no flags: edge,
- * unless a MADT override says otherwise, which irq.c resolves). */
-static const char *trigger_name(unsigned flags)
-{
-	if (flags & IRQF_LEVEL)
-		return flags & IRQF_ACTIVE_LOW ? "level-low" : "level-high";
-	if (flags & IRQF_EDGE)
-		return flags & IRQF_ACTIVE_LOW ? "edge-low" : "edge-high";
-	return "default";
-}
-
-static const char *source_name(unsigned from)
-{
-	switch (from & (VIRTIO_MMIO_FROM_ACPI | VIRTIO_MMIO_FROM_CMDLINE)) {
-	case VIRTIO_MMIO_FROM_ACPI:
-		return "acpi";
-	case VIRTIO_MMIO_FROM_CMDLINE:
-		return "cmdline";
-	default:
-		return "acpi+cmdline";
-	}
-}
-
-int virtio_mmio_format(unsigned n, char *buf, size_t size)
-{
-	struct virtio_mmio_info in;
-	char what[48];
-	int len;
-
-	if (!virtio_mmio_get(n, &in))
-		return snprintf(buf, size, "mmio%u: none", n);
-	switch (in.state) {
-	case VM_NEW:
-		snprintf(what, sizeof what, "not probed");
-		break;
-	case VM_EMPTY:
-		snprintf(what, sizeof what, "v%u empty", in.version);
-		break;
-	case VM_BAD:
-		snprintf(what, sizeof what, "unusable");
-		break;
-	case VM_IRQ_FAILED:
-		snprintf(what, sizeof what, "v%u device %u (%s) irq-failed", in.version,
-			 in.device_id, virtio_id_name(in.device_id));
-		break;
-	case VM_REGISTERED:
-		snprintf(what, sizeof what, "v%u device %u (%s) virtio%d", in.version, in.device_id,
-			 virtio_id_name(in.device_id), in.virtio_index);
-		break;
-	}
-	len = snprintf(buf, size, "mmio%u: base %#llx size %#llx gsi %u %s %s from %s", n,
-		       (unsigned long long)in.desc.base, (unsigned long long)in.desc.size,
-		       in.desc.gsi, trigger_name(in.desc.irqflags), what,
-		       source_name(in.desc.from));
-	if (in.desc.acpi_path[0] && len >= 0 && (size_t)len < size)
-		len += snprintf(buf + len, size - (size_t)len, " %s", in.desc.acpi_path);
-	if (in.desc.id >= 0 && len >= 0 && (size_t)len < size)
-		len += snprintf(buf + len, size - (size_t)len, " id %ld", in.desc.id);
-	return len;
-}
-
-void virtio_mmio_print_all(void)
-{
-	char line[160];
-
-	for (unsigned i = 0; i < ntransports; i++) {
-		virtio_mmio_format(i, line, sizeof line);
-		pr_info("virtio-mmio: %s\n", line);
 	}
 }

@@ -18,6 +18,7 @@
 
 #include "kernel/lib/cmdline.h"
 #include "virtio/transport/mmio.h"
+#include "virtio/transport/mmio_cmdline.h"
 
 /* Longer values than this are not something Linux would accept either
  * (two 64-bit hex numbers with suffixes plus two ints fit easily). */

@@ -37,6 +37,8 @@
 #include "kernel/lib/init.h"
 #include "kernel/lib/log.h"
 #include "virtio/transport/mmio.h"
+#include "virtio/transport/mmio_cmdline.h"
+#include "virtio/transport/mmio_devices.h"
 #include "virtio/virtio.h"
 
 CMDLINE_OPTION(virtio_mmio_device, "virtio_mmio.device",

@@ -6,6 +6,7 @@
 
 #include "kernel/shell/shell.h"
 #include "virtio/transport/mmio.h"
+#include "virtio/transport/mmio_devices.h"
 
 static int cmd_mmio(int argc, char **argv)
 {

@@ -1,10 +1,11 @@
 /*
  * virtio over PCI (virtio 1.2 section 4.1): what the modern (4.1.4) and
- * legacy (4.1.4.10) transports share. pci_common.c finds virtio functions on
- * the PCI bus, picks the interface for each, and wires interrupts: one
- * MSI-X vector for configuration changes plus one per virtqueue, else one
- * MSI-X vector for everything, else the shared INTx line (4.1.5.1.2,
- * 4.1.5.3-4.1.5.5). The two register layouts plug in through virtio_pci_ops.
+ * legacy (4.1.4.10) transports share. pci_probe.c finds virtio functions on
+ * the PCI bus and picks the interface for each; pci_common.c wires
+ * interrupts: one MSI-X vector for configuration changes plus one per
+ * virtqueue, else one MSI-X vector for everything, else the shared INTx line
+ * (4.1.5.1.2, 4.1.5.3-4.1.5.5). The two register layouts plug in through
+ * virtio_pci_ops.
  */
 #ifndef VIRTIO_TRANSPORT_PCI_COMMON_H
 #define VIRTIO_TRANSPORT_PCI_COMMON_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 
 #include "kernel/pci/pci.h"
+#include "kernel/pci/pci_msi.h"
 #include "virtio/virtio.h"
 
 #define VIRTIO_PCI_VENDOR 0x1af4
@@ -97,10 +99,5 @@ void vp_del_vqs(struct virtio_device *vdev);
 const char *vp_bus_name(struct virtio_device *vdev);
 /* Appends `vq` to vdev->vqs. */
 void vp_link_vq(struct virtio_device *vdev, struct virtqueue *vq);
-
-/* Transport set-up: map/check the registers, fill vdev.config and ops.
- * 0, or -ENODEV when the function lacks what the interface needs. */
-int virtio_pci_modern_probe(struct virtio_pci_device *vp);
-int virtio_pci_legacy_probe(struct virtio_pci_device *vp);
 
 #endif

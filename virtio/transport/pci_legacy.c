@@ -21,7 +21,9 @@
 
 #include "arch/x86_64/io.h"
 #include "kernel/lib/log.h"
+#include "kernel/pci/pci_config.h"
 #include "virtio/transport/pci_common.h"
+#include "virtio/transport/pci_legacy.h"
 #include "virtio/virtqueue_transport.h"
 
 #define VL_HOST_FEATURES  0

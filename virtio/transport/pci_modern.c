@@ -25,8 +25,12 @@
 
 #include "arch/x86_64/io.h"
 #include "kernel/lib/log.h"
+#include "kernel/pci/pci_bus.h"
+#include "kernel/pci/pci_caps.h"
+#include "kernel/pci/pci_config.h"
 #include "kernel/time/timer.h"
 #include "virtio/transport/pci_common.h"
+#include "virtio/transport/pci_modern.h"
 #include "virtio/virtqueue_transport.h"
 
 /* virtio_pci_cap (4.1.4), at the capability's offset. */
@@ -69,7 +73,7 @@
 
 /* Per-queue transport state (vq->transport_priv): what the queue's
  * set-up wrote and a re-enable after a queue reset writes again. */
-struct vm_vq {
+struct vpm_vq {
 	volatile uint8_t *doorbell; /* this queue's notification address */
 	uint16_t msix_vec;	    /* table entry, or VIRTIO_MSI_NO_VECTOR */
 };
@@ -168,33 +172,33 @@ static int find_caps(struct virtio_pci_device *vp)
 
 /* ---- struct virtio_config_ops -------------------------------------------- */
 
-static uint8_t vm_get_status(struct virtio_device *vdev)
+static uint8_t vpm_get_status(struct virtio_device *vdev)
 {
 	return mmio_read8(common(to_vp(vdev), VP_STATUS));
 }
 
-static void vm_set_status(struct virtio_device *vdev, uint8_t status)
+static void vpm_set_status(struct virtio_device *vdev, uint8_t status)
 {
 	mmio_write8(common(to_vp(vdev), VP_STATUS), status);
 }
 
-static void vm_reset(struct virtio_device *vdev)
+static void vpm_reset(struct virtio_device *vdev)
 {
 	/* 4.1.4.3.2: after writing 0 the driver waits for 0 to read back;
 	 * until then the device may still be using the queues. QEMU resets
 	 * synchronously, so this normally loops once. */
-	vm_set_status(vdev, 0);
-	for (unsigned i = 0; vm_get_status(vdev) != 0; i++) {
+	vpm_set_status(vdev, 0);
+	for (unsigned i = 0; vpm_get_status(vdev) != 0; i++) {
 		if (i == 1000000) {
 			pr_err("virtio-pci %s: status still 0x%02x after reset\n",
-			       to_vp(vdev)->name, vm_get_status(vdev));
+			       to_vp(vdev)->name, vpm_get_status(vdev));
 			return;
 		}
 		__asm__ volatile("pause");
 	}
 }
 
-static uint64_t vm_get_features(struct virtio_device *vdev)
+static uint64_t vpm_get_features(struct virtio_device *vdev)
 {
 	struct virtio_pci_device *vp = to_vp(vdev);
 	uint64_t f;
@@ -214,7 +218,7 @@ static uint64_t vm_get_features(struct virtio_device *vdev)
 	return f;
 }
 
-static int vm_finalize_features(struct virtio_device *vdev)
+static int vpm_finalize_features(struct virtio_device *vdev)
 {
 	struct virtio_pci_device *vp = to_vp(vdev);
 
@@ -227,7 +231,7 @@ static int vm_finalize_features(struct virtio_device *vdev)
 
 /* Device config accesses use the natural width of the field (4.1.3.1);
  * anything odd goes byte by byte. Out-of-range requests read as zeros. */
-static void vm_get(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
+static void vpm_get(struct virtio_device *vdev, unsigned offset, void *buf, unsigned len)
 {
 	struct virtio_pci_device *vp = to_vp(vdev);
 	volatile uint8_t *p = vp->device + offset;
@@ -255,7 +259,7 @@ static void vm_get(struct virtio_device *vdev, unsigned offset, void *buf, unsig
 	}
 }
 
-static void vm_set(struct virtio_device *vdev, unsigned offset, const void *buf, unsigned len)
+static void vpm_set(struct virtio_device *vdev, unsigned offset, const void *buf, unsigned len)
 {
 	struct virtio_pci_device *vp = to_vp(vdev);
 	volatile uint8_t *p = vp->device + offset;
@@ -280,7 +284,7 @@ static void vm_set(struct virtio_device *vdev, unsigned offset, const void *buf,
 	}
 }
 
-static uint32_t vm_generation(struct virtio_device *vdev)
+static uint32_t vpm_generation(struct virtio_device *vdev)
 {
 	return mmio_read8(common(to_vp(vdev), VP_CFGGEN));
 }
@@ -289,9 +293,9 @@ static uint32_t vm_generation(struct virtio_device *vdev)
 
 /* The doorbell (4.1.4.4.1): without VIRTIO_F_NOTIFICATION_DATA the driver
  * writes the queue index. */
-static bool vm_notify(struct virtqueue *vq)
+static bool vpm_notify(struct virtqueue *vq)
 {
-	struct vm_vq *q = vq->transport_priv;
+	struct vpm_vq *q = vq->transport_priv;
 
 	mmio_write16(q->doorbell, (uint16_t)vq->index);
 	return true;
@@ -299,7 +303,7 @@ static bool vm_notify(struct virtqueue *vq)
 
 /* Where the selected queue's doorbell is (4.1.4.4): queue_notify_off
  * times the multiplier, inside the notify region. */
-static int vm_doorbell(struct virtio_pci_device *vp, unsigned index, volatile uint8_t **out)
+static int vpm_doorbell(struct virtio_pci_device *vp, unsigned index, volatile uint8_t **out)
 {
 	uint16_t noff = mmio_read16(common(vp, VP_Q_NOFF));
 	uint64_t doorbell = (uint64_t)noff * vp->notify_off_multiplier;
@@ -318,7 +322,7 @@ static int vm_doorbell(struct virtio_pci_device *vp, unsigned index, volatile ui
  * three addresses, split or packed alike (4.1.4.3), and its vector, which
  * the device reads back as VIRTIO_MSI_NO_VECTOR if it cannot take it
  * (-EBUSY). At set-up, and again after a queue reset (2.6.1.2.2). */
-static int vm_program_vq(struct virtio_pci_device *vp, struct virtqueue *vq, uint16_t msix_vec)
+static int vpm_program_vq(struct virtio_pci_device *vp, struct virtqueue *vq, uint16_t msix_vec)
 {
 	mmio_write16(common(vp, VP_Q_SIZE), (uint16_t)virtqueue_get_vring_size(vq));
 	write64(common(vp, VP_Q_DESC), virtqueue_get_desc_addr(vq));
@@ -332,11 +336,11 @@ static int vm_program_vq(struct virtio_pci_device *vp, struct virtqueue *vq, uin
 	return 0;
 }
 
-static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback_t *callback,
-		       const char *name, uint16_t msix_vec, struct virtqueue **out)
+static int vpm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback_t *callback,
+			const char *name, uint16_t msix_vec, struct virtqueue **out)
 {
 	struct virtqueue *vq;
-	struct vm_vq *q;
+	struct vpm_vq *q;
 	uint16_t max, num;
 	int err;
 
@@ -362,13 +366,13 @@ static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback
 	if (!q)
 		return -ENOMEM;
 	q->msix_vec = msix_vec;
-	err = vm_doorbell(vp, index, &q->doorbell);
+	err = vpm_doorbell(vp, index, &q->doorbell);
 	if (err) {
 		free(q);
 		return err;
 	}
 	/* Split or packed, as negotiated. */
-	vq = vring_create_virtqueue(index, num, 0, &vp->vdev, vm_notify, callback, name);
+	vq = vring_create_virtqueue(index, num, 0, &vp->vdev, vpm_notify, callback, name);
 	if (!vq) {
 		free(q);
 		return -ENOMEM;
@@ -376,7 +380,7 @@ static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback
 	/* A resize may grow the ring up to what the device allows. */
 	vq->num_max = max;
 	vq->transport_priv = q;
-	err = vm_program_vq(vp, vq, msix_vec);
+	err = vpm_program_vq(vp, vq, msix_vec);
 	if (err) {
 		vring_del_virtqueue(vq);
 		free(q);
@@ -388,7 +392,7 @@ static int vm_setup_vq(struct virtio_pci_device *vp, unsigned index, vq_callback
 
 /* queue_enable = 1 is the last step of queue set-up (4.1.5.1.3): from then
  * on the device may use the ring. */
-static void vm_enable_vqs(struct virtio_pci_device *vp)
+static void vpm_enable_vqs(struct virtio_pci_device *vp)
 {
 	for (struct virtqueue *vq = vp->vdev.vqs; vq; vq = vq->next) {
 		mmio_write16(common(vp, VP_Q_SELECT), (uint16_t)vq->index);
@@ -396,7 +400,7 @@ static void vm_enable_vqs(struct virtio_pci_device *vp)
 	}
 }
 
-static void vm_del_vq(struct virtio_pci_device *vp, struct virtqueue *vq)
+static void vpm_del_vq(struct virtio_pci_device *vp, struct virtqueue *vq)
 {
 	/* A queue cannot be disabled by the driver (only reset), so its
 	 * vector is cleared and the ring freed: the caller reset the device
@@ -416,7 +420,7 @@ static void vm_del_vq(struct virtio_pci_device *vp, struct virtqueue *vq)
  * neither uses the ring nor interrupts for it, and has forgotten its
  * addresses, size and vector. The caller keeps interrupts off: a shared
  * handler looks at every queue. */
-static int vm_disable_vq_and_reset(struct virtqueue *vq)
+static int vpm_disable_vq_and_reset(struct virtqueue *vq)
 {
 	struct virtio_pci_device *vp = to_vp(vq->vdev);
 	uint16_t reset, enable;
@@ -445,10 +449,10 @@ static int vm_disable_vq_and_reset(struct virtqueue *vq)
  * ring the caller installed: size, addresses, the same MSI-X vector (the
  * reset cleared it; QEMU reads it back as VIRTIO_MSI_NO_VECTOR), and the
  * doorbell read again, then queue_enable = 1. */
-static int vm_enable_vq_after_reset(struct virtqueue *vq)
+static int vpm_enable_vq_after_reset(struct virtqueue *vq)
 {
 	struct virtio_pci_device *vp = to_vp(vq->vdev);
-	struct vm_vq *q = vq->transport_priv;
+	struct vpm_vq *q = vq->transport_priv;
 	unsigned num = virtqueue_get_vring_size(vq);
 	uint16_t max;
 	int err;
@@ -466,10 +470,10 @@ static int vm_enable_vq_after_reset(struct virtqueue *vq)
 		       vp->name, vq->index, num, max);
 		return -EINVAL;
 	}
-	err = vm_doorbell(vp, vq->index, &q->doorbell);
+	err = vpm_doorbell(vp, vq->index, &q->doorbell);
 	if (err)
 		return err;
-	err = vm_program_vq(vp, vq, q->msix_vec);
+	err = vpm_program_vq(vp, vq, q->msix_vec);
 	if (err) {
 		pr_err("virtio-pci %s: queue %u: the device refused MSI-X vector %u after the "
 		       "queue reset\n",
@@ -485,39 +489,39 @@ static int vm_enable_vq_after_reset(struct virtqueue *vq)
 	return 0;
 }
 
-static uint16_t vm_set_config_vector(struct virtio_pci_device *vp, uint16_t vector)
+static uint16_t vpm_set_config_vector(struct virtio_pci_device *vp, uint16_t vector)
 {
 	mmio_write16(common(vp, VP_MSIX), vector);
 	return mmio_read16(common(vp, VP_MSIX));
 }
 
-static uint8_t vm_read_isr(struct virtio_pci_device *vp)
+static uint8_t vpm_read_isr(struct virtio_pci_device *vp)
 {
 	return mmio_read8(vp->isr);
 }
 
 static const struct virtio_config_ops virtio_pci_modern_config_ops = {
-	.reset = vm_reset,
-	.get_status = vm_get_status,
-	.set_status = vm_set_status,
-	.get_features = vm_get_features,
-	.finalize_features = vm_finalize_features,
-	.get = vm_get,
-	.set = vm_set,
-	.generation = vm_generation,
+	.reset = vpm_reset,
+	.get_status = vpm_get_status,
+	.set_status = vpm_set_status,
+	.get_features = vpm_get_features,
+	.finalize_features = vpm_finalize_features,
+	.get = vpm_get,
+	.set = vpm_set,
+	.generation = vpm_generation,
 	.find_vqs = vp_find_vqs,
 	.del_vqs = vp_del_vqs,
 	.bus_name = vp_bus_name,
-	.disable_vq_and_reset = vm_disable_vq_and_reset,
-	.enable_vq_after_reset = vm_enable_vq_after_reset,
+	.disable_vq_and_reset = vpm_disable_vq_and_reset,
+	.enable_vq_after_reset = vpm_enable_vq_after_reset,
 };
 
 static const struct virtio_pci_ops virtio_pci_modern_ops = {
-	.setup_vq = vm_setup_vq,
-	.enable_vqs = vm_enable_vqs,
-	.del_vq = vm_del_vq,
-	.set_config_vector = vm_set_config_vector,
-	.read_isr = vm_read_isr,
+	.setup_vq = vpm_setup_vq,
+	.enable_vqs = vpm_enable_vqs,
+	.del_vq = vpm_del_vq,
+	.set_config_vector = vpm_set_config_vector,
+	.read_isr = vpm_read_isr,
 };
 
 int virtio_pci_modern_probe(struct virtio_pci_device *vp)
