@@ -58,7 +58,7 @@ static void uart_putc(char c)
 }
 
 /* A terminal wants CR LF; the kernel writes LF. */
-static void uart_write(const char *s, size_t len)
+static void uart_send(const char *s, size_t len)
 {
 	for (size_t i = 0; i < len; i++) {
 		if (s[i] == '\n')
@@ -92,5 +92,5 @@ static int uart_start_input(void)
 	return 0;
 }
 
-CONSOLE_DRIVER(uart16550, .name = "com1", .setup = uart_setup, .write = uart_write,
+CONSOLE_DRIVER(uart16550, .name = "com1", .setup = uart_setup, .send = uart_send,
 	       .poll_getc = uart_poll_getc, .start_input = uart_start_input);

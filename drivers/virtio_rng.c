@@ -7,10 +7,10 @@
  * bytes and returns it as "used", with the number of bytes it wrote
  * (5.4.6). There is no device configuration and there are no feature bits.
  *
- * How a read flows through the layers (docs: DESIGN.md):
+ * How a read flows through the layers (docs/walkthrough.md traces it):
  *   rng_read()  -> virtqueue_add_inbuf() + virtqueue_kick()   (this file)
  *               -> the ring publishes the buffer and notifies the device
- *                  through the transport (virtio/pci_*.c)
+ *                  through the transport (virtio/transport/)
  *   ... the device writes the bytes and raises an interrupt ...
  *   MSI-X vector or INTx -> transport handler -> vring_interrupt()
  *               -> rng_done() (our callback) -> virtqueue_get_buf()
@@ -22,10 +22,9 @@
 #include <string.h>
 
 #include "arch/x86_64/irqflags.h"
-#include "drivers/rng.h"
+#include "drivers/virtio_rng.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/dma.h"
-#include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
 #include "virtio/virtio.h"
 
@@ -214,26 +213,3 @@ static struct virtio_driver virtio_rng_driver = {
 };
 
 VIRTIO_DRIVER_INITCALL(virtio_rng_driver);
-
-/* ---- Shell: `rng N` --------------------------------------------------- */
-
-static int cmd_rng(int argc, char **argv)
-{
-	uint8_t buf[256];
-	long n = argc > 1 ? strtol(argv[1], NULL, 0) : 16;
-	int err;
-
-	if (n <= 0 || n > (long)sizeof(buf)) {
-		printf("rng: N must be 1..%u\n", (unsigned)sizeof(buf));
-		return 1;
-	}
-	err = rng_read(buf, (size_t)n);
-	if (err < 0) {
-		printf("rng: read failed (%d)\n", err);
-		return 1;
-	}
-	for (long i = 0; i < n; i++)
-		printf("%02x%s", buf[i], (i % 32 == 31 || i == n - 1) ? "\n" : "");
-	return 0;
-}
-SHELL_COMMAND(rng, "rng [N]", "print N (default 16) random bytes from virtio-rng", cmd_rng);

@@ -37,7 +37,7 @@ void console_init(void)
 void console_write(const char *s, size_t len)
 {
 	if (active)
-		active->write(s, len);
+		active->send(s, len);
 }
 
 void console_input(uint8_t c)

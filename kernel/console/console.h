@@ -26,7 +26,7 @@ struct console_driver {
 	 * printed; false if it is not there. */
 	bool (*setup)(void);
 	/* Writes `len` bytes, returning once they are sent. */
-	void (*write)(const char *s, size_t len);
+	void (*send)(const char *s, size_t len);
 	/* A received byte, or -1 when none is waiting (polled input). */
 	int (*poll_getc)(void);
 	/* Turns the receive interrupt on; its handler calls console_input().

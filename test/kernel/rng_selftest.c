@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "drivers/rng.h"
+#include "drivers/virtio_rng.h"
 #include "kernel/selftest/selftest.h"
 #include "virtio/virtio.h"
 

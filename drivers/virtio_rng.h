@@ -2,8 +2,8 @@
  * Random bytes from the host: the kernel interface of the virtio entropy
  * device driver (drivers/virtio_rng.c, virtio 1.2 section 5.4).
  */
-#ifndef DRIVERS_RNG_H
-#define DRIVERS_RNG_H
+#ifndef DRIVERS_VIRTIO_RNG_H
+#define DRIVERS_VIRTIO_RNG_H
 
 #include <stddef.h>
 
