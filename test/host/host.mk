@@ -48,11 +48,11 @@ FUZZ_SRCS    := test/host/fuzz_vring.c virtio/virtqueue.c virtio/virtqueue_trans
 		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
-$(BUILD)/fuzz/fuzz_vring: $(FUZZ_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
+$(BUILD)/fuzz/fuzz_vring: $(FUZZ_SRCS) $(wildcard virtio/*.h virtio/ring/*.h kernel/lib/*.h test/host/*.h) test/host/host.mk
 	@mkdir -p $(@D)/corpus
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $(FUZZ_SRCS)
 
-$(BUILD)/fuzz/fuzz_vring_packed: $(FUZZ_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
+$(BUILD)/fuzz/fuzz_vring_packed: $(FUZZ_SRCS) $(wildcard virtio/*.h virtio/ring/*.h kernel/lib/*.h test/host/*.h) test/host/host.mk
 	@mkdir -p $(@D)/corpus_packed
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -DFUZZ_PACKED -o $@ $(FUZZ_SRCS)
 
@@ -72,7 +72,7 @@ BENCH_SRCS   := test/host/bench_ring.c virtio/virtqueue.c virtio/virtqueue_trans
 		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
-$(BUILD)/bench/bench_ring: $(BENCH_SRCS) $(wildcard virtio/*.h test/host/*.h) test/host/host.mk
+$(BUILD)/bench/bench_ring: $(BENCH_SRCS) $(wildcard virtio/*.h virtio/ring/*.h kernel/lib/*.h test/host/*.h) test/host/host.mk
 	@mkdir -p $(@D)
 	$(HOST_CC) $(BENCH_CFLAGS) -o $@ $(BENCH_SRCS) -pthread
 
