@@ -2,6 +2,7 @@
 #
 #   make          build the kernel, the GRUB ISO and the host test programs
 #   make run      install what is missing, build, boot in QEMU (virtio disk + NIC, serial on stdio)
+#   make debug    the same, stopped for gdb (GDB_PORT=1234); attach with gdb -x mk/gdb/virtio-os.gdb
 #   make test     build everything and run every test (host unit tests + QEMU serial-console tests)
 #   make bench    benchmarks (print figures, assert nothing)
 #   make clean    remove build/
@@ -83,7 +84,7 @@ $(ISO): $(KERNEL) boot/grub.cfg
 # --- Host programs (unit tests, fuzzer, ring benchmark) --------------------
 -include test/host/host.mk
 
-.PHONY: all kernel iso run run-microvm test test-host test-qemu bench clean format format-check
+.PHONY: all kernel iso run run-microvm debug test test-host test-qemu bench clean format format-check
 all: $(KERNEL) $(ISO) $(EFI_IMG) $(HOST_TEST_BINS)
 kernel: $(KERNEL)
 iso: $(ISO)
@@ -111,6 +112,21 @@ run-microvm: deps all $(BUILD)/run-disk.img
 		-device virtio-blk-device,drive=disk0 \
 		-netdev user,id=net0 -device virtio-net-device,netdev=net0 \
 		-kernel $(KERNEL) -append "$(CMDLINE)"; \
+	status=$$?; [ $$status -eq 1 ] || [ $$status -eq 0 ] || echo "qemu exit status $$status"
+
+# `make run`, stopped at the first instruction with QEMU's gdb stub on
+# 127.0.0.1:$(GDB_PORT) (-gdb rather than -s, so the port can be picked;
+# only local: the stub gives whoever connects the whole machine).
+# mk/gdb/virtio-os.gdb loads the symbols, connects, sets breakpoints and
+# adds vq-dump and friends (README, "Debugging with gdb").
+GDB_PORT ?= 1234
+GDB_ATTACH := gdb $(if $(filter-out 1234,$(GDB_PORT)),-ex 'set \$$gdb_port = $(GDB_PORT)' )-x mk/gdb/virtio-os.gdb
+debug: deps $(KERNEL) $(BUILD)/run-disk.img
+	@echo "debug: QEMU waits for gdb on 127.0.0.1:$(GDB_PORT); in another terminal: cd $(CURDIR) && $(GDB_ATTACH)"
+	@$(QEMU) -M q35 -m 256M -nographic -no-reboot \
+		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+		$(RUN_DEVICES) -kernel $(KERNEL) -append "$(CMDLINE)" \
+		-gdb tcp:127.0.0.1:$(GDB_PORT) -S; \
 	status=$$?; [ $$status -eq 1 ] || [ $$status -eq 0 ] || echo "qemu exit status $$status"
 
 # `make test` is the one command CI runs: host tests and QEMU tests, all
