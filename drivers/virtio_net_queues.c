@@ -212,7 +212,7 @@ static bool tx_poll(struct virtnet *vn, struct vnet_txq *tq)
 }
 
 int vnet_xmit(struct netdev *nd, const struct netdev_seg *segs, unsigned nsegs,
-		     const struct netdev_tx_info *info, void *token)
+	      const struct netdev_tx_info *info, void *token)
 {
 	bool partial = info && info->csum_partial;
 	struct virtnet *vn = to_vn(nd);

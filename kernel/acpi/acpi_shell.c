@@ -10,6 +10,7 @@
 #include "arch/x86_64/paging.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/acpi/aml.h"
+#include "kernel/acpi/aml_resources.h"
 #include "kernel/shell/shell.h"
 
 static int cmd_acpi(int argc, char **argv)

@@ -1,8 +1,8 @@
 /*
  * A small reader for the part of ACPI Machine Language (ACPI 6.5 chapter
  * 20, "ACPI Machine Language Specification") that static device
- * descriptions use, and for resource templates (ACPI 6.5 section 6.4,
- * "Resource Data Types for ACPI").
+ * descriptions use. The resource templates a device's _CRS holds (ACPI 6.5
+ * section 6.4) are decoded by aml_resources.h.
  *
  * It is not an interpreter: it walks the definition blocks of the DSDT or an
  * SSDT, finds Device() objects and the constant Name() objects inside them
@@ -53,38 +53,6 @@ typedef int (*aml_device_fn)(const struct aml_device *dev, void *ctx);
  * enclosing Scope or Device is skipped (its length is known).
  */
 int aml_walk_devices(const uint8_t *aml, size_t len, aml_device_fn fn, void *ctx);
-
-/* Interrupt flags from a resource descriptor (6.4.3.6, 6.4.2.1). */
-#define AML_IRQ_LEVEL	   (1u << 0) /* else edge */
-#define AML_IRQ_ACTIVE_LOW (1u << 1) /* else active high */
-#define AML_IRQ_SHARED	   (1u << 2)
-#define AML_IRQ_WAKE	   (1u << 3)
-
-#define AML_RES_MAX 8
-
-struct aml_resources {
-	unsigned nmem;
-	struct {
-		uint64_t base, len;
-		bool writable;
-	} mem[AML_RES_MAX];
-	unsigned nirq;
-	struct {
-		uint32_t gsi;
-		unsigned flags; /* AML_IRQ_* */
-	} irq[AML_RES_MAX];
-	unsigned nio;	 /* I/O port ranges: counted, not kept */
-	unsigned nother; /* descriptors this reader does not decode */
-};
-
-/*
- * Decodes a resource template (the bytes of a _CRS buffer), which must end
- * with an End Tag. Memory32Fixed, Memory32 (when min == max), Extended
- * Interrupt (consumer only) and IRQ descriptors are decoded; others are
- * counted and skipped. Returns 0, or -EINVAL (with a message saying what
- * was seen at which offset) for a malformed template.
- */
-int aml_parse_resources(const uint8_t *buf, size_t len, struct aml_resources *res);
 
 /*
  * Finds the Name() object at the absolute `path` ("\_S5_", segments of four

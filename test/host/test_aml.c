@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "kernel/acpi/aml.h"
+#include "kernel/acpi/aml_resources.h"
 #include "test/host/data_file.h"
 #include "test/host/tap.h"
 

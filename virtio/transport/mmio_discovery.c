@@ -32,6 +32,7 @@
 
 #include "kernel/acpi/acpi.h"
 #include "kernel/acpi/aml.h"
+#include "kernel/acpi/aml_resources.h"
 #include "kernel/irq/irq.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/init.h"
