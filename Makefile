@@ -74,15 +74,30 @@ $(KERNEL): $(KOBJS) $(LWIP_LIB) linker/kernel.ld $(NEWLIB_STAMP)
 -include $(KOBJS:.o=.d)
 
 # --- GRUB ISO (BIOS + UEFI hybrid) -----------------------------------------
-$(ISO): $(KERNEL) boot/grub.cfg
+# The menu entry passes $(CMDLINE) (empty unless `make iso CMDLINE=...`) in
+# place of @CMDLINE@. The ISO depends on a file holding the last value, which
+# changes only when the value does, so a new CMDLINE rebuilds the ISO.
+ISO_CMDLINE_STAMP := $(BUILD)/iso-cmdline.txt
+$(ISO_CMDLINE_STAMP): FORCE
+	@mkdir -p $(@D)
+	@printf '%s\n' '$(subst ','\'',$(CMDLINE))' | cmp -s - $@ || \
+		printf '%s\n' '$(subst ','\'',$(CMDLINE))' > $@
+
+$(ISO): $(KERNEL) arch/x86_64/boot/grub.cfg $(ISO_CMDLINE_STAMP)
 	@rm -rf $(BUILD)/iso && mkdir -p $(BUILD)/iso/boot/grub
 	cp $(KERNEL) $(BUILD)/iso/boot/kernel.elf
-	cp boot/grub.cfg $(BUILD)/iso/boot/grub/grub.cfg
+	CMDLINE_TEXT="$$(cat $(ISO_CMDLINE_STAMP))" python3 -c \
+		'import os,sys; sys.stdout.write(open(sys.argv[1]).read().replace("@CMDLINE@", os.environ["CMDLINE_TEXT"]))' \
+		arch/x86_64/boot/grub.cfg > $(BUILD)/iso/boot/grub/grub.cfg
+	@! grep -q @CMDLINE@ $(BUILD)/iso/boot/grub/grub.cfg
 	grub-mkrescue -o $@ $(BUILD)/iso 2>$(BUILD)/grub-mkrescue.log || \
 		{ cat $(BUILD)/grub-mkrescue.log; exit 1; }
 
 # --- Host programs (unit tests, fuzzer, ring benchmark) --------------------
 -include test/host/host.mk
+
+.PHONY: FORCE
+FORCE:
 
 .PHONY: all kernel iso run run-microvm debug test test-host test-qemu bench clean format format-check
 all: $(KERNEL) $(ISO) $(EFI_IMG) $(HOST_TEST_BINS)

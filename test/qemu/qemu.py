@@ -30,7 +30,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 BUILD = os.path.join(ROOT, "build")
 # TEST_KERNEL overrides the kernel under test (a debug build, a bisect).
 KERNEL = os.environ.get("TEST_KERNEL", os.path.join(BUILD, "kernel.elf"))
-GRUB_CFG = os.path.join(ROOT, "boot", "grub.cfg")
+GRUB_CFG = os.path.join(ROOT, "arch", "x86_64", "boot", "grub.cfg")
 ISO_CACHE = os.path.join(BUILD, "test-iso")
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
@@ -92,14 +92,14 @@ def make_iso(cmdline):
     """A GRUB rescue ISO (BIOS + UEFI) booting build/kernel.elf with `cmdline`
     (as GRUB delivers it: see grub_delivered_cmdline()).
 
-    Built in a temporary directory from boot/grub.cfg with @CMDLINE@
+    Built in a temporary directory from arch/x86_64/boot/grub.cfg with @CMDLINE@
     replaced, and cached under build/test-iso/ by a hash of the kernel and the
     resulting GRUB config, so each distinct ISO is built once."""
     with open(KERNEL, "rb") as f:
         kernel = f.read()
     with open(GRUB_CFG, encoding="utf-8") as f:
         cfg = f.read()
-    assert "@CMDLINE@" in cfg, "boot/grub.cfg has no @CMDLINE@ placeholder"
+    assert "@CMDLINE@" in cfg, "arch/x86_64/boot/grub.cfg has no @CMDLINE@ placeholder"
     grub_words = " ".join(grub_quote(w) for w in kernel_words(cmdline))
     cfg = cfg.replace("@CMDLINE@", grub_words)
     key = hashlib.sha256(kernel + cfg.encode()).hexdigest()[:16]

@@ -12,13 +12,14 @@ expected text is what GRUB makes of it (qemu.grub_delivered_cmdline), and
 the parsed words must still be the same.
 """
 
+import os
 import re
 import time
 
 import pytest
 
-from qemu import (BOOT_TIMES, KERNEL, STATUS_FAIL, STATUS_PANIC, STATUS_PASS, grub_delivered_cmdline,
-                  guest_boot_ms, make_iso)
+from qemu import (BOOT_TIMES, BUILD, KERNEL, PROMPT, STATUS_FAIL, STATUS_HALT, STATUS_PANIC,
+                  STATUS_PASS, grub_delivered_cmdline, guest_boot_ms, make_iso)
 
 # Unknown to the kernel (reported, ignored); the quotes group a value with
 # spaces for the kernel's parser; the rest would mean something to a shell
@@ -106,3 +107,16 @@ def test_unknown_options_reported(qemu):
     assert "cmdline: unknown option 'typo.key=x y' (ignored)" in log
     assert "unknown option 'test" not in log and "unknown option 'bench" not in log
     assert status == STATUS_PASS
+
+
+def test_default_iso_boots_to_a_shell_with_an_empty_command_line(qemu):
+    """build/virtio-os.iso exactly as `make` builds it (CMDLINE empty): what a
+    newcomer boots first. GRUB must pass no placeholder text, so the kernel
+    reports no unknown option and reaches the shell."""
+    vm = qemu(machine="q35", iso=os.path.join(BUILD, "virtio-os.iso"), timeout=60)
+    vm.expect_exact(PROMPT)
+    vm.sendline("halt")
+    status, log = vm.run_to_exit()
+    assert "@CMDLINE@" not in log
+    assert "unknown option" not in log, "the default ISO passed a stray word"
+    assert status == STATUS_HALT, f"QEMU exit status {status}, expected {STATUS_HALT} (halt)"
