@@ -10,6 +10,7 @@
 #include "arch/x86_64/boot/boot_info.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/phys_range.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/acpi/acpi.h"
@@ -75,6 +76,10 @@ noreturn void kmain(bool boot_info_ok)
 
 	gdt_init();
 	idt_init();
+	/* Before anything uses the memory map: drop what the CPU cannot
+	 * address, so neither the allocator nor the page tables see it. */
+	boot_info.nregions =
+		mem_map_fit(boot_info.regions, boot_info.nregions, paging_phys_addr_bits());
 	mm_init();
 	if (paging_init(boot_info.regions, boot_info.nregions, page_alloc))
 		panic("paging: out of memory for the page tables");

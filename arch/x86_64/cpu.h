@@ -30,6 +30,19 @@ static inline void cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
 			 : "a"(leaf), "c"(sub));
 }
 
+/* MAXPHYADDR (SDM vol. 3A 4.1.4): CPUID.80000008H:EAX[7:0], or 36 on a
+ * CPU without that leaf. */
+static inline unsigned cpu_phys_addr_bits(void)
+{
+	uint32_t r[4];
+
+	cpuid(0x80000000u, 0, r);
+	if (r[0] < 0x80000008u)
+		return 36;
+	cpuid(0x80000008u, 0, r);
+	return r[0] & 0xff;
+}
+
 static inline uint64_t read_cr2(void)
 {
 	uint64_t v;

@@ -20,6 +20,8 @@
 
 #define IOREGSEL 0x00
 #define IOWIN	 0x10
+/* The two registers above are all of it (82093AA 3.0). */
+#define IOAPIC_MMIO_SIZE 0x20
 
 #define IOAPIC_REG_ID	 0x00
 #define IOAPIC_REG_VER	 0x01 /* bits 16-23: maximum redirection entry */
@@ -82,7 +84,13 @@ int ioapic_add(uint8_t id, uint64_t phys, uint32_t gsi_base)
 	if (nioapics == IOAPIC_MAX)
 		return -ENOSPC;
 	io = &ioapics[nioapics];
-	io->base = phys_to_virt(phys);
+	/* The MADT's address: checked like any other firmware address. */
+	io->base = ioremap(phys, IOAPIC_MMIO_SIZE);
+	if (!io->base) {
+		printf("error: ioapic: id %u at %#llx cannot be mapped; ignored\n", id,
+		       (unsigned long long)phys);
+		return -EINVAL;
+	}
 	io->id = id;
 	io->gsi_base = gsi_base;
 	ver = ioapic_read(io, IOAPIC_REG_VER);

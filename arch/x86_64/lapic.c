@@ -5,6 +5,8 @@
  * IOAPIC's and MSI messages, signals end-of-interrupt, and has the timer we
  * use for the periodic tick (10.5.4).
  */
+#include <stdio.h>
+
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/io.h"
 #include "arch/x86_64/lapic.h"
@@ -12,6 +14,8 @@
 #include "arch/x86_64/trap.h"
 
 /* Register offsets (SDM table 10-1). */
+/* The register page (SDM vol. 3A 10.4.1). */
+#define LAPIC_MMIO_SIZE 4096
 #define LAPIC_ID	0x020
 #define LAPIC_VERSION	0x030
 #define LAPIC_TPR	0x080 /* task priority */
@@ -68,6 +72,13 @@ void lapic_init(uint64_t phys)
 	if (base & APIC_BASE_X2APIC) {
 		base &= ~(APIC_BASE_X2APIC | APIC_BASE_ENABLE);
 		wrmsr(MSR_APIC_BASE, base);
+	}
+	/* The MADT's address: one the CPU cannot address would #GP in the
+	 * wrmsr below, so keep the base the firmware left instead. */
+	if (!ioremap(phys, LAPIC_MMIO_SIZE)) {
+		printf("error: lapic: MADT address %#llx cannot be mapped; keeping %#llx\n",
+		       (unsigned long long)phys, (unsigned long long)(base & APIC_BASE_ADDR));
+		phys = base & APIC_BASE_ADDR;
 	}
 	base = (base & ~APIC_BASE_ADDR) | (phys & APIC_BASE_ADDR) | APIC_BASE_ENABLE;
 	wrmsr(MSR_APIC_BASE, base);

@@ -22,6 +22,7 @@
 #include "arch/x86_64/boot/boot_info.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/phys_range.h"
 
 #define PTE_PRESENT (1ull << 0)
 #define PTE_WRITE   (1ull << 1)
@@ -35,6 +36,18 @@
 
 static uint64_t *pml4;
 static page_table_alloc_fn *alloc_table; /* the kernel's page allocator */
+static unsigned phys_bits;		 /* MAXPHYADDR, read once */
+
+unsigned paging_phys_addr_bits(void)
+{
+	if (!phys_bits) {
+		unsigned bits = cpu_phys_addr_bits();
+		/* A CPU reporting nonsense gets the architectural default. */
+		phys_bits =
+			bits >= 32 && bits <= PHYS_ADDR_BITS_MAX ? bits : PHYS_ADDR_BITS_DEFAULT;
+	}
+	return phys_bits;
+}
 
 static bool is_ram_type(uint32_t type)
 {
@@ -106,7 +119,10 @@ int paging_init(const struct mem_region *regions, unsigned n, page_table_alloc_f
 	for (unsigned i = 0; i < n && !err; i++) {
 		const struct mem_region *r = &regions[i];
 		uint64_t end = r->base + r->length;
-		if (!is_ram_type(r->type) || end <= FOUR_GIB)
+		/* The boot path fitted the map to the CPU (boot_info_fit_to_cpu);
+		 * an entry beyond it would hold reserved bits. */
+		if (!is_ram_type(r->type) || end <= FOUR_GIB ||
+		    phys_range_check(r->base, r->length, paging_phys_addr_bits()) != PHYS_RANGE_OK)
 			continue;
 		for (uint64_t a = r->base & ~(HUGE_PAGE - 1); a < end && !err; a += HUGE_PAGE)
 			if (a >= FOUR_GIB)
@@ -120,6 +136,19 @@ int paging_init(const struct mem_region *regions, unsigned n, page_table_alloc_f
 
 void *ioremap(uint64_t phys, uint64_t size)
 {
+	enum phys_range_verdict v = phys_range_check(phys, size, paging_phys_addr_bits());
+
+	/* Refused before any entry is built: a range that wraps would loop
+	 * the 2 MiB steps below past 2^64, and one beyond MAXPHYADDR would
+	 * build entries whose reserved bits fault on the first access. */
+	if (v != PHYS_RANGE_OK) {
+		printf("error: ioremap: base %#llx size %#llx %s (%u-bit physical addresses, "
+		       "up to %#llx); not mapped\n",
+		       (unsigned long long)phys, (unsigned long long)size,
+		       phys_range_verdict_text(v), paging_phys_addr_bits(),
+		       (unsigned long long)((1ull << paging_phys_addr_bits()) - 1));
+		return NULL;
+	}
 	if (phys + size > FOUR_GIB) {
 		for (uint64_t a = phys & ~(HUGE_PAGE - 1); a < phys + size; a += HUGE_PAGE) {
 			if (map_huge(a, true, false)) {

@@ -33,7 +33,13 @@ int paging_init(const struct mem_region *regions, unsigned nregions, page_table_
 
 /* Make device memory at [phys, phys+size) accessible, uncached, and return
  * its (identity-mapped) address. Below 4 GiB everything is mapped at boot.
- * NULL, with a message, when no page table could be allocated. */
+ * NULL, with a message, for a range that is empty, wraps past 2^64 or lies
+ * beyond the CPU's physical address width (arch/x86_64/phys_range.h), or
+ * when no page table could be allocated. Every address that comes from
+ * firmware, a device or the command line goes through here. */
 void *ioremap(uint64_t phys, uint64_t size);
+
+/* The CPU's physical address width, MAXPHYADDR (read once). */
+unsigned paging_phys_addr_bits(void);
 
 #endif

@@ -14,6 +14,7 @@
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/machine.h"
+#include "arch/x86_64/page_fault.h"
 #include "arch/x86_64/trap.h"
 
 static const char *const exception_names[32] = {
@@ -53,11 +54,11 @@ static void dump_exception(const struct trap_frame *tf)
 	       (unsigned long)tf->cs, (unsigned long)tf->rflags);
 	printf("RSP %016lx  SS %04lx  CR2 %016lx  CR3 %016lx\n", (unsigned long)tf->rsp,
 	       (unsigned long)tf->ss, (unsigned long)read_cr2(), (unsigned long)read_cr3());
-	if (tf->vector == 14)
-		printf("page fault: %s, %s, %s\n",
-		       tf->error_code & 1 ? "protection violation" : "page not present",
-		       tf->error_code & 2 ? "write" : "read",
-		       tf->error_code & 16 ? "instruction fetch" : "data access");
+	if (tf->vector == 14) {
+		char why[160];
+
+		printf("page fault: %s\n", page_fault_describe(tf->error_code, why, sizeof why));
+	}
 	printf("RAX %016lx  RBX %016lx  RCX %016lx  RDX %016lx\n", (unsigned long)tf->rax,
 	       (unsigned long)tf->rbx, (unsigned long)tf->rcx, (unsigned long)tf->rdx);
 	printf("RSI %016lx  RDI %016lx  RBP %016lx  R8  %016lx\n", (unsigned long)tf->rsi,

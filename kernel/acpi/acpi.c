@@ -13,7 +13,8 @@
  * worse than none (its interrupt routing would be wrong).
  *
  * Physical memory is identity mapped, so a table's physical address is also
- * where we read it; the accesses still go through phys_to_virt().
+ * where we read it; every address the firmware hands us still goes through
+ * ioremap(), which refuses a range the CPU cannot address.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -161,11 +162,23 @@ static const struct acpi_sdt_header *check_table(uint64_t phys, const char *what
 
 	if (phys == 0)
 		return NULL;
-	h = phys_to_virt(phys);
+	/* The address is the firmware's word: map the header, then the
+	 * length it claims, each through ioremap's range checks. */
+	h = ioremap(phys, SDT_HDR_LEN);
+	if (!h) {
+		pr_warn("acpi: %s at %#llx cannot be mapped; ignored\n", what,
+			(unsigned long long)phys);
+		return NULL;
+	}
 	if (h->length < SDT_HDR_LEN || h->length > ACPI_MAX_TABLE_LEN) {
 		pr_warn("acpi: %s at %#llx: length %u, expected %u..%u; ignored\n", what,
 			(unsigned long long)phys, (unsigned)h->length, SDT_HDR_LEN,
 			ACPI_MAX_TABLE_LEN);
+		return NULL;
+	}
+	if (!ioremap(phys, h->length)) {
+		pr_warn("acpi: table %.4s at %#llx (%u bytes) cannot be mapped; ignored\n",
+			h->signature, (unsigned long long)phys, (unsigned)h->length);
 		return NULL;
 	}
 	if (sum_bytes(h, h->length) != 0) {
@@ -397,7 +410,13 @@ int acpi_init(uint64_t rsdp)
 		pr_info("acpi: no RSDP (none handed over, none in the EBDA or BIOS area)\n");
 		return -ENOENT;
 	}
-	r = phys_to_virt(rsdp);
+	/* Map the most rsdp_valid may read: it sums a revision 2 length
+	 * only once that length is at most 4096. */
+	r = ioremap(rsdp, 4096);
+	if (!r) {
+		pr_err("acpi: RSDP at %#llx cannot be mapped\n", (unsigned long long)rsdp);
+		return -ENOENT;
+	}
 	if (!rsdp_valid(r)) {
 		pr_err("acpi: RSDP at %#llx: bad signature or checksum, expected \"RSD PTR \" "
 		       "with bytes summing to 0\n",

@@ -14,7 +14,9 @@ HOST_LDFLAGS := -fsanitize=address,undefined -pthread
 
 HOST_TESTS     := $(patsubst test/host/%.c,%,$(wildcard test/host/test_*.c))
 HOST_TEST_BINS := $(patsubst %,$(BUILD)/host/%,$(HOST_TESTS))
-HOST_SHIM_SRCS := $(wildcard test/host/shim/*.c)
+# The shims, and the one kernel source a shim itself runs (ioremap_host.c
+# applies the kernel's range checks).
+HOST_SHIM_SRCS := $(wildcard test/host/shim/*.c) arch/x86_64/phys_range.c
 
 # Per-test source lists live next to the tests.
 -include $(wildcard test/host/*.mk.inc)

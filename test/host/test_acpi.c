@@ -343,6 +343,21 @@ static void test_bad(void)
 	madt[4] = 0, madt[5] = 0, madt[6] = 0, madt[7] = 0x40; /* 1 GiB */
 	CHECK(acpi_init(addr(r)) == 0 && acpi_find_table("APIC", 0) == NULL,
 	      "table with a 1 GiB length is ignored");
+
+	/* XSDT entries no CPU can address go through ioremap's checks (the
+	 * host shim's, at 48 bits) and are skipped; the good one is used. */
+	uint8_t *xsdt = calloc(1, 36 + 8 * 3);
+	void *madt_ok = build_madt(calloc(1, 256), 0);
+
+	put64(xsdt, 36, 0xffffffffffff0000ull); /* beyond the address width */
+	put64(xsdt, 44, 0xffffffffffffffe0ull); /* its header wraps past 2^64 */
+	put64(xsdt, 52, addr(madt_ok));
+	seal(xsdt, "XSDT", 36 + 8 * 3);
+	r = rsdp_v2(0, addr(xsdt));
+	CHECK(acpi_init(addr(r)) == 0 && acpi_find_table("APIC", 0) == madt_ok,
+	      "XSDT entries beyond the CPU or wrapping are skipped, the rest used");
+	free(madt_ok);
+	free(xsdt);
 }
 
 int main(void)

@@ -137,6 +137,41 @@ def test_malformed_cmdline_entries(qemu):
     assert len(found) == 2
 
 
+@pytest.mark.parametrize("entry, verdict", [
+    # 2 MiB mapping steps wrapped past 2^64: "out of memory for page tables".
+    ("512@0xffffffffffff0000:12", "lies beyond"),
+    # Beyond a 40-bit CPU: a reserved-bit #PF in the first register read.
+    ("512@0x100000000000:12", "lies beyond"),
+])
+def test_unaddressable_cmdline_entry_is_refused(qemu, entry, verdict):
+    """Each value once crashed the boot. ioremap must refuse the range,
+    naming it and the CPU's width; the transport is skipped; the rng at
+    QEMU's own slot still works and the shell answers."""
+    base = entry.split("@")[1].split(":")[0]
+    vm = qemu(machine="microvm,acpi=off", kernel=KERNEL,
+              append=f"virtio_mmio.device={entry} test=rng",
+              devices=["-device", "virtio-rng-device"], timeout=30)
+    status = vm.wait()
+    log = vm.log.replace("\r", "")
+    assert "PANIC" not in log and "EXCEPTION" not in log, log[-2000:]
+    assert re.search(rf"error: ioremap: base {base} size 0x200 {verdict} the CPU's physical "
+                     rf"address space \(\d+-bit physical addresses", log), log[-2000:]
+    assert f"error: virtio-mmio@{base}: cannot map 0x200 bytes" in log
+    assert re.search(r"ok \d+ - rng0: bytes arrived by interrupt", log)
+    assert status == STATUS_PASS, f"selftest status {status}"
+
+
+def test_unaddressable_cmdline_entry_leaves_a_shell(qemu):
+    vm = qemu(machine="microvm,acpi=off", kernel=KERNEL,
+              append="virtio_mmio.device=512@0x100000000000:12", timeout=30)
+    vm.expect_exact(PROMPT)
+    vm.sendline("mmio")
+    vm.expect(r"base 0x100000000000 size 0x200 gsi 12 \S+ unusable")
+    vm.expect_exact(PROMPT)
+    vm.sendline("halt")
+    assert vm.wait() == STATUS_HALT
+
+
 def test_same_transport_acpi_and_cmdline_registered_once(qemu):
     """ACPI describes the rng at 0xfeb02e00/GSI 47; the command line names it
     again (and an edge trigger would be its default): one transport, ACPI's
