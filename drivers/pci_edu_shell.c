@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "drivers/pci_edu.h"
+#include "kernel/console/console.h"
 #include "kernel/shell/shell.h"
 
 static void edu_print(const struct edu_dev *edu)
@@ -44,7 +45,7 @@ static int cmd_edu(int argc, char **argv)
 			printf("edu raise: COUNT is 1-1000\n");
 			return 1;
 		}
-		for (unsigned long i = 0; i < n; i++) {
+		for (unsigned long i = 0; i < n && !console_interrupted(); i++) {
 			/* A different bit each time, as the self-test does. */
 			err = edu_raise_wait(edu, 1u << (8 + i % 24), EDU_DEFAULT_TIMEOUT_NS);
 			if (err) {

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/console/console.h"
 #include "kernel/netdev/netdev.h"
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
@@ -221,6 +222,12 @@ static int iperf_client_run(const ip_addr_t *dst, u16_t port, unsigned seconds)
 	}
 	netdev_wait(ic_send_over, &c, (uint64_t)(seconds + 1) * 1000000000ull);
 	c.stopping = true;
+	if (console_interrupted()) {
+		ic_release(&c);
+		printf("iperf: stopped by Ctrl-C: %llu of %llu bytes acknowledged\n",
+		       (unsigned long long)c.acked, (unsigned long long)c.queued);
+		return 1;
+	}
 	netdev_wait(ic_drained, &c, DRAIN_NS);
 	ic_release(&c);
 	if (c.failed || c.acked != c.queued) {

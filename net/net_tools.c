@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kernel/console/console.h"
 #include "kernel/netdev/netdev.h"
 #include "kernel/shell/shell.h"
 #include "kernel/time/timer.h"
@@ -154,6 +155,11 @@ static int nettest_tcp(const ip_addr_t *dst, uint64_t bytes, u16_t port)
 		if (tcp_close(t.pcb) != ERR_OK)
 			tcp_abort(t.pcb);
 	}
+	if (console_interrupted()) {
+		printf("nettest: tcp stopped by Ctrl-C: %llu of %llu bytes verified\n",
+		       (unsigned long long)t.verified, (unsigned long long)t.total);
+		return 1;
+	}
 	if (t.failed || t.verified != t.total) {
 		printf("nettest: tcp FAILED: %llu of %llu bytes verified (first bad byte at %llu, "
 		       "lwIP error %d)\n",
@@ -180,7 +186,7 @@ static int nettest_udp(const ip_addr_t *dst, u16_t port, unsigned count, unsigne
 
 	if (!pcb)
 		return 1;
-	while (sent < count && time_ns() - start < 60000000000ull) {
+	while (sent < count && time_ns() - start < 60000000000ull && !console_interrupted()) {
 		struct pbuf *p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)size, PBUF_RAM);
 		err_t err;
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kernel/console/console.h"
 #include "kernel/netdev/netdev.h"
 #include "kernel/time/timer.h"
 #include "lwip/icmp.h"
@@ -71,6 +72,11 @@ int net_ping(const ip_addr_t *dst, unsigned count, bool quiet, struct ping_stats
 		uint64_t start = time_ns();
 		err_t err;
 
+		if (console_interrupted()) { /* Ctrl-C: stop, keep what was counted */
+			if (p)
+				pbuf_free(p);
+			break;
+		}
 		if (!p)
 			break;
 		e = p->payload;
@@ -106,7 +112,7 @@ int net_ping(const ip_addr_t *dst, unsigned count, bool quiet, struct ping_stats
 				       PING_DATA + 8, ipaddr_ntoa(dst), ps.seq, ps.ttl,
 				       (unsigned long long)(us / 1000),
 				       (unsigned long long)(us % 1000));
-		} else if (!quiet) {
+		} else if (!quiet && !console_interrupted()) {
 			printf("no reply from %s: icmp_seq=%u\n", ipaddr_ntoa(dst), ps.seq);
 		}
 		/* One per second, like ping(8), but never idle after a loss. */

@@ -7,7 +7,8 @@
 
 #include "arch/x86_64/page_fault.h"
 
-#define PF_KNOWN (PF_PRESENT | PF_WRITE | PF_USER | PF_RSVD | PF_FETCH | PF_PK | PF_SS | PF_HLAT | PF_SGX)
+#define PF_KNOWN                                                                                   \
+	(PF_PRESENT | PF_WRITE | PF_USER | PF_RSVD | PF_FETCH | PF_PK | PF_SS | PF_HLAT | PF_SGX)
 
 struct out {
 	char *buf;

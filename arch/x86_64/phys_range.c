@@ -51,10 +51,12 @@ unsigned mem_map_fit(struct mem_region *regions, unsigned n, unsigned bits)
 		enum phys_range_verdict v = phys_range_check(r.base, r.length, bits);
 
 		if ((v == PHYS_RANGE_BEYOND || v == PHYS_RANGE_WRAPS) && r.base < limit) {
-			printf("warning: memory map: region %#llx-%#llx (type %u) crosses the CPU's "
+			printf("warning: memory map: region %#llx-%#llx (type %u) crosses the "
+			       "CPU's "
 			       "%u-bit physical address limit; cut at %#llx\n",
-			       (unsigned long long)r.base, (unsigned long long)(r.base + r.length - 1),
-			       (unsigned)r.type, bits, (unsigned long long)limit);
+			       (unsigned long long)r.base,
+			       (unsigned long long)(r.base + r.length - 1), (unsigned)r.type, bits,
+			       (unsigned long long)limit);
 			r.length = limit - r.base;
 		} else if (v != PHYS_RANGE_OK && v != PHYS_RANGE_EMPTY) {
 			printf("warning: memory map: region base %#llx length %#llx (type %u) %s "

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kernel/block/blkdev.h"
+#include "kernel/console/console.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/shell/shell.h"
 
@@ -57,7 +58,9 @@ SHELL_COMMAND(lsblk, "lsblk [-v]", "list block devices (-v: limits, queues, coun
 
 static void hexdump(const uint8_t *p, size_t len, uint64_t base)
 {
-	for (size_t off = 0; off < len; off += 16) {
+	/* Stops at Ctrl-C: the request has completed; only the printing (some
+	 * seconds of a 115200 baud line for 16 sectors) is cut short. */
+	for (size_t off = 0; off < len && !console_interrupted(); off += 16) {
 		printf("%08llx ", (unsigned long long)(base + off));
 		for (size_t i = 0; i < 16; i++)
 			printf("%s%02x", i == 8 ? "  " : " ", p[off + i]);

@@ -22,6 +22,7 @@ static volatile uint8_t rx_buf[RX_SIZE];
 static volatile unsigned rx_head, rx_tail; /* head: the interrupt writes; tail: the reader */
 static bool rx_irq_enabled;
 static unsigned long rx_dropped;
+static volatile bool interrupt_requested; /* Ctrl-C arrived, nobody took it yet */
 
 void console_init(void)
 {
@@ -42,6 +43,13 @@ void console_write(const char *s, size_t len)
 
 void console_input(uint8_t c)
 {
+	/* Ctrl-C is a request, not data: it must reach a running command even
+	 * when the buffer is full, and it must not linger as a byte for the
+	 * next line once the command it stopped has returned. */
+	if (c == CONSOLE_CTRL_C) {
+		interrupt_requested = true;
+		return;
+	}
 	if (rx_head - rx_tail < RX_SIZE)
 		rx_buf[rx_head++ % RX_SIZE] = c;
 	else
@@ -63,17 +71,50 @@ void console_start_input(void)
 	rx_irq_enabled = true;
 }
 
+/* Without a receive interrupt, moves what the device holds into the
+ * buffer, so Ctrl-C is seen while a command runs. Interrupts off. */
+static void poll_input(void)
+{
+	int c;
+
+	if (rx_irq_enabled || !active)
+		return;
+	while ((c = active->poll_getc()) >= 0)
+		console_input((uint8_t)c);
+}
+
 int console_try_getc(void)
 {
 	unsigned long flags = irq_save();
 	int c = -1;
 
-	if (!rx_irq_enabled)
-		c = active ? active->poll_getc() : -1;
-	else if (rx_tail != rx_head)
+	poll_input();
+	if (interrupt_requested) {
+		/* Read as a byte by whoever waits for one (the line editor
+		 * abandons its line). */
+		interrupt_requested = false;
+		c = CONSOLE_CTRL_C;
+	} else if (rx_tail != rx_head) {
 		c = rx_buf[rx_tail++ % RX_SIZE];
+	}
 	irq_restore(flags);
 	return c;
+}
+
+bool console_interrupted(void)
+{
+	unsigned long flags = irq_save();
+	bool yes;
+
+	poll_input();
+	yes = interrupt_requested;
+	irq_restore(flags);
+	return yes;
+}
+
+void console_clear_interrupt(void)
+{
+	interrupt_requested = false;
 }
 
 int console_getc(void)
@@ -81,7 +122,7 @@ int console_getc(void)
 	for (;;) {
 		bool busy = poll_all();
 		unsigned long flags = irq_save();
-		if (rx_tail != rx_head || !rx_irq_enabled) {
+		if (rx_tail != rx_head || interrupt_requested || !rx_irq_enabled) {
 			irq_restore(flags);
 			int c = console_try_getc();
 			if (c >= 0)

@@ -47,4 +47,16 @@ int console_try_getc(void); /* -1 if nothing is waiting */
 /* A byte the driver received, from its interrupt handler. */
 void console_input(uint8_t c);
 
+/*
+ * Ctrl-C. The byte is not queued: it raises a request that stays up until
+ * someone takes it. A command that loops or waits checks
+ * console_interrupted() and stops early (netdev_wait() does it for every
+ * network wait); the shell clears the request before and after each
+ * command. When nothing runs, console_getc() hands it to the line editor
+ * as the byte CONSOLE_CTRL_C (and clears it).
+ */
+#define CONSOLE_CTRL_C 0x03
+bool console_interrupted(void);
+void console_clear_interrupt(void);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "arch/x86_64/irqflags.h"
+#include "kernel/console/console.h"
 #include "kernel/lib/poll.h"
 #include "kernel/netdev/netdev.h"
 #include "kernel/time/timer.h"
@@ -121,7 +122,9 @@ bool netdev_wait(bool (*done)(void *arg), void *arg, uint64_t timeout_ns)
 		netdev_poll();
 		if (done(arg))
 			return true;
-		if (time_ns() - start >= timeout_ns)
+		/* Ctrl-C ends every network wait: the command that waits sees
+		 * its condition unmet and stops (kernel/console/console.h). */
+		if (time_ns() - start >= timeout_ns || console_interrupted())
 			return false;
 		/* Interrupts off between the check and hlt: a device that
 		 * sets `pending` now wakes the hlt (kernel/irq/irq.h). The tick

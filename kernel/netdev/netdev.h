@@ -182,8 +182,9 @@ bool netdev_poll(void);
 /* True if a device has work pending; call with interrupts off right
  * before wait_for_interrupt() so the wakeup cannot be missed. */
 bool netdev_pending(void);
-/* Polls and sleeps (sti; hlt) until done(arg) is true or `timeout_ns`
- * passed. Returns done's last value. Thread context. */
+/* Polls and sleeps (sti; hlt) until done(arg) is true, `timeout_ns`
+ * passed, or the user pressed Ctrl-C (console_interrupted()). Returns done's
+ * last value. Thread context. */
 bool netdev_wait(bool (*done)(void *arg), void *arg, uint64_t timeout_ns);
 
 /* Called by drivers: interrupt context is fine. */

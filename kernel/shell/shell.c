@@ -179,7 +179,8 @@ static int cmd_help(int argc, char **argv)
 	{
 		printf("  %-28s %s\n", cmd->usage, cmd->help);
 	}
-	printf("Keys: Backspace, Ctrl-U (kill line), Ctrl-C (abandon line).\n");
+	printf("Keys: Backspace, Ctrl-U (kill line), Ctrl-C (abandon the line, or stop a running "
+	       "command).\n");
 	return 0;
 }
 SHELL_COMMAND(help, "help [options|COMMAND]", "list commands, command-line options, or one command",
@@ -200,9 +201,14 @@ static void run_line(char *line)
 		printf("unknown command '%s' (try help)\n", argv[0]);
 		return;
 	}
+	console_clear_interrupt(); /* a Ctrl-C typed before the command is not for it */
 	status = cmd->run(argc, argv);
-	if (status != 0)
+	if (console_interrupted()) {
+		printf("^C %s: interrupted\n", argv[0]);
+		console_clear_interrupt(); /* it stopped this command, not the next line */
+	} else if (status != 0) {
 		printf("%s: failed (status %d)\n", argv[0], status);
+	}
 }
 
 void shell_run(void)

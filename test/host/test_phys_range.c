@@ -59,7 +59,7 @@ static void test_memory_map_fit(void)
 		{.base = 0, .length = 0x9fc00, .type = MEM_USABLE},
 		{.base = 0x100000, .length = 0x7ff00000, .type = MEM_USABLE},
 		{.base = 0xffffff0000ull, .length = 0x20000, .type = MEM_USABLE}, /* crosses 2^40 */
-		{.base = 0x100000000000ull, .length = 0x1000, .type = MEM_RESERVED}, /* beyond */
+		{.base = 0x100000000000ull, .length = 0x1000, .type = MEM_RESERVED},   /* beyond */
 		{.base = 0xfffffffffffff000ull, .length = 0x2000, .type = MEM_USABLE}, /* wraps */
 		{.base = 0xfee00000, .length = 0x1000, .type = MEM_RESERVED},
 	};

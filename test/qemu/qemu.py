@@ -161,7 +161,10 @@ class Qemu:
     def args(self):
         """The full QEMU command line as a list."""
         args = [QEMU_BIN, "-M", self.machine, "-accel", "tcg", "-m", self.memory,
-                "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+                "-display", "none", "-monitor", "none",
+                # signal=off: a 0x03 byte (Ctrl-C) is for the guest, not QEMU.
+                "-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0",
+                "-no-reboot"]
         if self.debug_exit:
             args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         if self.ovmf:

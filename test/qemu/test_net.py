@@ -291,3 +291,39 @@ def test_net_bad_frames(qemu):
     assert c4["rx_packets"] >= 4, out  # at least the ARP reply and one echo request
     assert all(c4[d] == c3[d] for d in DROPS), out
     peer.close()
+
+
+def test_ctrl_c_stops_ping_and_nettest(qemu):
+    """Ctrl-C (0x03 on the serial line) stops a running command: a 1000-ping
+    run (about four minutes) after two replies, and a TCP transfer to a host
+    server that accepts and never echoes, which without Ctrl-C waits five
+    minutes. Each says it was interrupted, and the shell then runs the next
+    line as typed: the Ctrl-C is not left over to abandon it."""
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    port = silent.getsockname()[1]
+    try:
+        vm, _ = user_vm(qemu)
+        vm.sendline("ping 10.0.2.2 1000")
+        for _ in range(2):
+            vm.expect(r"bytes from 10\.0\.2\.2: icmp_seq=\d+", timeout=20)
+        vm.send("\x03")
+        vm.expect_exact("^C ping: interrupted", timeout=10)
+        vm.expect_exact(PROMPT)
+        log = vm.log.replace("\r", "")
+        m = re.search(r"(\d+) packets transmitted, (\d+) received", log)
+        assert m and 2 <= int(m.group(1)) < 40, m and m.group(0)
+
+        vm.sendline(f"nettest tcp 10.0.2.2 1000000 {port}")
+        conn, _ = silent.accept()  # the guest connected; never read, never echo
+        time.sleep(1)
+        vm.send("\x03")
+        vm.expect(r"nettest: tcp stopped by Ctrl-C: 0 of 1000000 bytes verified", timeout=15)
+        vm.expect_exact("^C nettest: interrupted", timeout=5)
+        vm.expect_exact(PROMPT)
+        out = shell(vm, "uptime")
+        assert re.search(r"up \d+", out), out
+        conn.close()
+    finally:
+        silent.close()
