@@ -85,9 +85,13 @@ lwip: $(LWIP_LIB)
 
 # bench-net: host iperf (v2) against the guest's lwiperf through hostfwd
 # (host to guest), the guest's `iperf -c` against a host `iperf -s` (guest
-# to host), and UDP packets/s guest to host (test/qemu/bench_net.py).
+# to host), UDP packets/s guest to host, and (as root, over a tap) HTTP
+# requests/s with ApacheBench, with and without keep-alive
+# (test/qemu/bench_net.py). BENCH_NET_ARGS=--http-only runs the HTTP rows
+# alone.
 BENCH_TARGETS += bench-net
+BENCH_NET_ARGS ?=
 
 .PHONY: bench-net
 bench-net: $(KERNEL)
-	/usr/bin/python3 test/qemu/bench_net.py --kernel $(KERNEL)
+	/usr/bin/python3 test/qemu/bench_net.py --kernel $(KERNEL) $(BENCH_NET_ARGS)
