@@ -28,6 +28,7 @@
 #include "lwip/tcp.h"
 #include "lwip/udp.h"
 #include "net/echo_service.h"
+#include "net/tcp_service.h"
 #include "net/udp_send.h"
 
 #define ECHO_PORT     7
@@ -84,24 +85,15 @@ static void es_free(struct echo_conn *c)
 	free(c);
 }
 
-/* Gracefully (FIN after what is queued) or with a reset: a peer that does
- * not read would hold a closing connection's data for ever. ERR_ABRT if
- * the pcb is gone. */
+/* Gracefully, or with a reset for a peer that does not read (it would
+ * hold a closing connection's data for ever). ERR_ABRT if the pcb is
+ * gone. */
 static err_t es_close(struct echo_conn *c, bool reset)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
 	es_free(c);
-	tcp_backlog_accepted(pcb);	/* if it was waiting: lwIP does not, for an open one */
-	tcp_setprio(pcb, TCP_PRIO_MIN); /* tcp_kill_prio() may take it */
-	if (!reset && tcp_close(pcb) == ERR_OK)
-		return ERR_OK;
-	tcp_abort(pcb);
-	return ERR_ABRT;
+	return tcp_service_close(pcb, reset);
 }
 
 /* Writes as much of the queue as the send buffer and the cap take. */
@@ -191,7 +183,7 @@ static void es_activate(struct conn *conn)
 {
 	struct echo_conn *c = (struct echo_conn *)conn;
 
-	tcp_backlog_accepted(c->pcb);
+	tcp_service_activated(c->pcb);
 	es_push(c);
 }
 
@@ -206,30 +198,17 @@ static err_t es_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 		return ERR_MEM; /* lwIP resets the connection */
 	c->pcb = pcb;
 	echo_stats.tcp_conns++;
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, es_recv);
-	tcp_sent(pcb, es_sent);
-	tcp_err(pcb, es_err);
-	tcp_nagle_disable(pcb);
-	if (!conn_open(&echo_pool, &c->conn, sys_now()))
-		tcp_backlog_delayed(pcb); /* waits, and counts against the backlog */
+	tcp_service_attach(pcb, c, &c->conn, &echo_pool, es_recv, es_sent, es_err);
 	return ERR_OK;
 }
 
 void echo_service_start(void)
 {
 	struct udp_pcb *u = udp_new_ip_type(IPADDR_TYPE_V4);
-	struct tcp_pcb *t = tcp_new_ip_type(IPADDR_TYPE_V4);
 
 	if (u && udp_bind(u, IP4_ADDR_ANY, ECHO_PORT) == ERR_OK)
 		udp_recv(u, es_udp_recv, NULL);
 	else
 		pr_err("net: cannot bind UDP port %u\n", ECHO_PORT);
-	if (!t || tcp_bind(t, IP4_ADDR_ANY, ECHO_PORT) != ERR_OK) {
-		pr_err("net: cannot bind TCP port %u\n", ECHO_PORT);
-		return;
-	}
-	t = tcp_listen_with_backlog(t, NET_ECHO_BACKLOG);
-	if (t)
-		tcp_accept(t, es_accept);
+	tcp_service_listen(ECHO_PORT, NET_ECHO_BACKLOG, es_accept);
 }

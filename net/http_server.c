@@ -47,13 +47,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kernel/lib/log.h"
 #include "lwip/pbuf.h"
 #include "lwip/sys.h"
 #include "lwip/tcp.h"
 #include "net/http_request.h"
 #include "net/http_server.h"
 #include "net/status_page.h"
+#include "net/tcp_service.h"
 
 #define HTTP_PORT     80
 #define HTTP_EVICT_MS 1000 /* idle this long: may be dropped for a new one */
@@ -169,18 +169,12 @@ static bool hs_write(struct http_conn *c, int status, bool head_only, bool keep_
 	return true;
 }
 
-/* Closes the connection gracefully (FIN after what is queued) or with a
- * reset: a client that does not read would hold a closing connection's
- * data for ever. Returns ERR_ABRT if the pcb is gone, for a callback of
- * this pcb to return. */
+/* Closes the connection: gracefully, or with a reset for a client that
+ * does not read what it was sent. ERR_ABRT if the pcb is gone. */
 static err_t hs_close(struct http_conn *c, bool reset)
 {
 	struct tcp_pcb *pcb = c->pcb;
 
-	tcp_arg(pcb, NULL);
-	tcp_recv(pcb, NULL);
-	tcp_sent(pcb, NULL);
-	tcp_err(pcb, NULL);
 	if (c->pending) {
 		/* Taken, so that closing with unread data does not reset the
 		 * connection (tcp_close sends RST then) under the last answer. */
@@ -189,13 +183,7 @@ static err_t hs_close(struct http_conn *c, bool reset)
 	}
 	conn_close(&c->conn, sys_now());
 	free(c);
-	tcp_backlog_accepted(pcb); /* if it was waiting: lwIP does not, for an open one */
-	/* Ours no more: lwIP's tcp_kill_prio() may take it when short of PCBs. */
-	tcp_setprio(pcb, TCP_PRIO_MIN);
-	if (!reset && tcp_close(pcb) == ERR_OK)
-		return ERR_OK;
-	tcp_abort(pcb);
-	return ERR_ABRT;
+	return tcp_service_close(pcb, reset);
 }
 
 /* Moves received bytes into the request buffer, opening the window by as
@@ -314,7 +302,7 @@ static void hs_activate(struct conn *conn)
 {
 	struct http_conn *c = (struct http_conn *)conn;
 
-	tcp_backlog_accepted(c->pcb);
+	tcp_service_activated(c->pcb);
 	hs_advance(c);
 }
 
@@ -328,26 +316,11 @@ static err_t hs_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 	if (!c)
 		return ERR_MEM; /* lwIP resets the connection */
 	c->pcb = pcb;
-	tcp_arg(pcb, c);
-	tcp_recv(pcb, hs_recv);
-	tcp_sent(pcb, hs_sent);
-	tcp_err(pcb, hs_err);
-	/* Each answer is one write: Nagle would only hold back the next. */
-	tcp_nagle_disable(pcb);
-	if (!conn_open(&http_pool, &c->conn, sys_now()))
-		tcp_backlog_delayed(pcb); /* waits, and counts against the backlog */
+	tcp_service_attach(pcb, c, &c->conn, &http_pool, hs_recv, hs_sent, hs_err);
 	return ERR_OK;
 }
 
 void http_server_start(void)
 {
-	struct tcp_pcb *pcb = tcp_new_ip_type(IPADDR_TYPE_V4);
-
-	if (!pcb || tcp_bind(pcb, IP4_ADDR_ANY, HTTP_PORT) != ERR_OK) {
-		pr_err("net: cannot bind TCP port %u\n", HTTP_PORT);
-		return;
-	}
-	pcb = tcp_listen_with_backlog(pcb, NET_HTTP_BACKLOG);
-	if (pcb)
-		tcp_accept(pcb, hs_accept);
+	tcp_service_listen(HTTP_PORT, NET_HTTP_BACKLOG, hs_accept);
 }

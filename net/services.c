@@ -19,6 +19,7 @@
 #include "net/echo_service.h"
 #include "net/http_server.h"
 #include "net/services.h"
+#include "net/status_page.h"
 
 #define SERVICES_TICK_MS 250 /* the timeouts' resolution */
 
@@ -94,6 +95,7 @@ static void net_services_start(void)
 	http_pool.request_ms = services_timeout("net.http_request_timeout", HTTP_REQUEST_MS);
 	http_pool.idle_ms = services_timeout("net.http_idle_timeout", HTTP_IDLE_MS);
 	echo_pool.idle_ms = services_timeout("net.echo_idle_timeout", ECHO_IDLE_MS);
+	status_page_set_services(net_services_format);
 	echo_service_start();
 	http_server_start();
 	if (!lwiperf_start_tcp_server_default(iperf_report, NULL))

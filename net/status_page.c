@@ -1,17 +1,23 @@
 /*
  * The status page the HTTP server (net/http_server.c) answers at "/": an
  * HTML document (a <pre> block) with uptime, address, the virtio devices,
- * each interface's counters and the services' counters
- * (net/services.c).
+ * each interface's counters and the services' counters (formatted by
+ * net/services.c, which registers itself).
  */
 #include <stdio.h>
 
 #include "kernel/netdev/netdev.h"
 #include "kernel/time/timer.h"
 #include "net/netif_glue.h"
-#include "net/services.h"
 #include "net/status_page.h"
 #include "virtio/virtio.h"
+
+static int (*sp_services)(char *buf, size_t size);
+
+void status_page_set_services(int (*format)(char *buf, size_t size))
+{
+	sp_services = format;
+}
 
 static const char sp_truncated[] = "\n(truncated: the page is larger than its buffer)\n"
 				   "</pre>\n</body></html>\n";
@@ -47,8 +53,8 @@ size_t status_page(char *buf, size_t size)
 		    (unsigned long long)d->stats.kicks);
 	}
 	OUT("\nservices:\n");
-	if (n < room)
-		n += net_services_format(buf + n, room - n);
+	if (sp_services && n < room)
+		n += (size_t)sp_services(buf + n, room - n);
 	OUT("</pre>\n</body></html>\n");
 #undef OUT
 	if (n >= room) {

@@ -17,4 +17,9 @@
  * that would not fit ends with a line saying so. */
 size_t status_page(char *buf, size_t size);
 
+/* The services' section of the page: net/services.c registers its
+ * formatter (snprintf's contract), so that the page, which the HTTP server
+ * serves, does not depend on the services that include the server. */
+void status_page_set_services(int (*format)(char *buf, size_t size));
+
 #endif
