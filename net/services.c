@@ -30,9 +30,6 @@ CMDLINE_OPTION(http_idle_timeout, "net.http_idle_timeout",
 CMDLINE_OPTION(echo_idle_timeout, "net.echo_idle_timeout",
 	       "SECONDS: a TCP echo connection without progress is closed (default 30)");
 
-_Static_assert(MEMP_NUM_TCP_PCB >= NET_HTTP_CONNS + NET_ECHO_CONNS + NET_KERNEL_CONNS,
-	       "the PCB pool holds every service's share");
-
 static struct conn_pool *const services_pools[] = {&http_pool, &echo_pool};
 
 static void services_tick(void *arg)
