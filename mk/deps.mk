@@ -6,7 +6,7 @@ DEB_PACKAGES := gcc make binutils clang clang-format libclang-rt-14-dev \
 	grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools \
 	qemu-system-x86 qemu-utils ovmf \
 	python3 python3-pytest python3-pexpect gdb \
-	iproute2 iputils-ping procps curl iperf
+	iproute2 iputils-ping procps curl iperf apache2-utils patch
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

@@ -54,13 +54,14 @@
 #define MEMP_NUM_PBUF		128
 #define MEMP_NUM_RAW_PCB	4
 #define MEMP_NUM_UDP_PCB	8
-#define MEMP_NUM_TCP_PCB	40
 #define MEMP_NUM_TCP_PCB_LISTEN 8
 #define MEMP_NUM_TCP_SEG	1024
 #define MEMP_NUM_REASSDATA	8
 #define MEMP_NUM_ARP_QUEUE	32
-#define PBUF_POOL_SIZE		512
-#define PBUF_POOL_BUFSIZE	1536
+/* lwIP's own timers and ours: the services' tick (net/services.c). */
+#define MEMP_NUM_SYS_TIMEOUT (LWIP_NUM_SYS_TIMEOUT_INTERNAL + 1)
+#define PBUF_POOL_SIZE	     512
+#define PBUF_POOL_BUFSIZE    1536
 
 /* TCP: a full 16-bit window and send buffer, so one connection can keep
  * ~44 segments in flight. */
@@ -70,7 +71,46 @@
 #define TCP_SND_QUEUELEN   (4 * TCP_SND_BUF / TCP_MSS)
 #define TCP_QUEUE_OOSEQ	   1
 #define LWIP_TCP_KEEPALIVE 0
-#define TCP_LISTEN_BACKLOG 0
+
+/* TCP connections, sized from a memory budget.
+ *
+ * What a connection costs is not its tcp_pcb (a few hundred bytes of
+ * MEMP_TCP_PCB) but the data it can make us hold: what it has written and
+ * the peer has not acknowledged, on the lwIP heap (tcp_write copies). The
+ * budget: NET_TCP_BUDGET of the heap's MEM_SIZE for data in flight on
+ * connections, a quarter each for the HTTP server, the TCP echo service and
+ * the kernel's own connections (the shell's `nettest` and `iperf -c`, and
+ * lwiperf), and a quarter for connections closing with data still unacknowledged;
+ * the rest of the heap is for everything else (UDP and ICMP replies,
+ * frames the glue copies). Each service caps what one connection may have
+ * in flight (NET_*_SEND_MAX), which makes its connection limit
+ * the budget's quarter divided by the cap (net/conn_limit.c enforces it).
+ * The PCB pool holds those, each service's listen backlog (connections
+ * handshaking, or waiting for a slot: tcp_backlog_delayed), and a few for
+ * connections closing: lwIP takes back TIME-WAIT and LAST-ACK ones when
+ * the pool is empty (tcp_alloc), and the services lower the priority of
+ * those they close so that tcp_kill_prio() can take them too.
+ *
+ * lwiperf (lwIP's, not ours) has no connection limit of its own; it is
+ * counted for the one test at a time it is for, and its own 10 s idle
+ * timeout (LWIPERF_TCP_MAX_IDLE_SEC) ends the rest. */
+#define NET_TCP_BUDGET	    (1536 * 1024)
+#define NET_HTTP_SEND_MAX   (8 * 1024)	/* one status page and its head */
+#define NET_ECHO_SEND_MAX   (32 * 1024) /* echo data written, not acknowledged */
+#define NET_HTTP_CONNS	    (NET_TCP_BUDGET / 4 / NET_HTTP_SEND_MAX) /* 48 */
+#define NET_ECHO_CONNS	    (NET_TCP_BUDGET / 4 / NET_ECHO_SEND_MAX) /* 12 */
+#define NET_KERNEL_CONNS    (NET_TCP_BUDGET / 4 / TCP_SND_BUF)	     /* 6 */
+#define NET_HTTP_BACKLOG    16
+#define NET_ECHO_BACKLOG    4
+#define NET_LWIPERF_BACKLOG 1 /* lwiperf.c listens with a backlog of 1 */
+#define NET_TCP_CLOSING	    8
+#define MEMP_NUM_TCP_PCB                                                                           \
+	(NET_HTTP_CONNS + NET_ECHO_CONNS + NET_KERNEL_CONNS + NET_HTTP_BACKLOG +                   \
+	 NET_ECHO_BACKLOG + NET_LWIPERF_BACKLOG + NET_TCP_CLOSING)
+/* Backlogs count (TCP_LISTEN_BACKLOG), so a SYN flood or a full service
+ * holds a few PCBs, not the whole pool. */
+#define TCP_LISTEN_BACKLOG	   1
+#define TCP_DEFAULT_LISTEN_BACKLOG 4
 
 /* Checksums: lwIP verifies every received one (partial checksums from the
  * device are completed by the glue before lwIP sees them) and generates
@@ -84,8 +124,10 @@
 #define LWIP_CHECKSUM_CTRL_PER_NETIF 1
 #define LWIP_CHECKSUM_ON_COPY	     0
 
-/* Statistics, shown by `netstat`. */
+/* Statistics, shown by `netstat`: 32-bit counters (16-bit ones wrap after
+ * 65,535 packets). */
 #define LWIP_STATS	   1
+#define LWIP_STATS_LARGE   1
 #define LWIP_STATS_DISPLAY 1
 #define LINK_STATS	   1
 #define ETHARP_STATS	   1

@@ -113,12 +113,11 @@ SHELL_COMMAND(ifconfig, "ifconfig [-v]", "network interfaces: address, MAC, MTU,
 
 static int cmd_netstat(int argc, char **argv)
 {
+	static char buf[2048];
+
 	netdev_poll();
-	printf("services: udp echo %llu, tcp echo %llu connections %llu bytes, http %llu\n",
-	       (unsigned long long)net_service_stats.udp_echo,
-	       (unsigned long long)net_service_stats.tcp_echo_conns,
-	       (unsigned long long)net_service_stats.tcp_echo_bytes,
-	       (unsigned long long)net_service_stats.http_requests);
+	net_services_format(buf, sizeof buf);
+	printf("%s", buf);
 	stats_display();
 	return 0;
 }

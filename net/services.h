@@ -1,16 +1,15 @@
 /*
- * The network services (net/services.c): UDP and TCP echo, the HTTP status
- * page, lwiperf. They start by themselves (an init call); their counters
- * are for the status page and `netstat`.
+ * The network services (net/services.c starts them): UDP and TCP echo
+ * (net/echo_service.c), the HTTP status page (net/http_server.c), lwiperf.
+ * They start by themselves (an init call).
  */
 #ifndef NET_SERVICES_H
 #define NET_SERVICES_H
 
-#include <stdint.h>
+#include <stddef.h>
 
-struct net_service_stats {
-	uint64_t udp_echo, tcp_echo_conns, tcp_echo_bytes, http_requests;
-};
-extern struct net_service_stats net_service_stats;
+/* The services' counters and connection pools, a few lines for `netstat`
+ * and the status page; snprintf's return value. */
+int net_services_format(char *buf, size_t size);
 
 #endif

@@ -9,7 +9,10 @@ netns, a tap), guest -> Linux TCP throughput over a tap inside a network
 namespace the benchmark creates and deletes, with transmit checksum
 offload (VIRTIO_NET_F_CSUM, csum=on) and without (csum=off); the guest's
 `iperf -c` against `iperf -s` in the namespace, several runs each.
-Without root or namespaces those rows are skipped with the reason."""
+The HTTP rows, also over a tap in a namespace of its own: ApacheBench
+(`ab`, apache2-utils) against the guest's status page, requests/s without
+keep-alive (a connection per request) and with it. --http-only runs just
+those. Without root or namespaces those rows are skipped with the reason."""
 
 import argparse
 import os
@@ -160,41 +163,65 @@ def vcpu_seconds(pid):
     return None
 
 
+class TapNamespace:
+    """A network namespace with a tap vtap0 at TAP_HOST/24, deleted on exit;
+    `skip` holds the reason when one cannot be made (not root, no tun)."""
+
+    def __init__(self):
+        self.name, self.skip = "vos-bench-" + uuid.uuid4().hex[:8], None
+
+    def __enter__(self):
+        if os.geteuid() != 0:
+            self.skip = "skipped: needs root for ip netns and a tap"
+            return self
+        if not os.path.exists("/dev/net/tun"):
+            self.skip = "skipped: no /dev/net/tun"
+            return self
+        r = subprocess.run(["ip", "netns", "add", self.name], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True)
+        if r.returncode != 0:
+            self.skip = f"skipped: ip netns add refused: {r.stdout.strip()}"
+            self.name = None
+            return self
+        for cmd in (("ip", "tuntap", "add", "dev", "vtap0", "mode", "tap"),
+                    ("ip", "addr", "add", f"{TAP_HOST}/24", "dev", "vtap0"),
+                    ("ip", "link", "set", "vtap0", "up"), ("ip", "link", "set", "lo", "up")):
+            r = subprocess.run(["ip", "netns", "exec", self.name, *cmd], stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+            if r.returncode != 0:
+                self.skip = f"skipped: {' '.join(cmd)} refused: {r.stdout.strip()}"
+                break
+        return self
+
+    def __exit__(self, *exc):
+        if self.name:
+            subprocess.run(["ip", "netns", "del", self.name])
+
+    def vm(self, kernel, devices, timeout):
+        return NsQemu(self.name, machine="q35", kernel=kernel, append=f"ip={TAP_GUEST}/24",
+                      devices=devices + ["-netdev", "tap,id=n0,ifname=vtap0,script=no,"
+                                         "downscript=no,vhost=off"], timeout=timeout)
+
+
 def tap_offload(kernel):
     """Guest -> Linux TCP over a tap, csum=on vs csum=off: a list of
     (csum, [(Mbit/s, vCPU ms per MB) per run], frames sent partial), or a
     reason to skip."""
-    if os.geteuid() != 0:
-        return "skipped: needs root for ip netns and a tap"
-    if not os.path.exists("/dev/net/tun"):
-        return "skipped: no /dev/net/tun"
-    ns = "vos-bench-" + uuid.uuid4().hex[:8]
-    r = subprocess.run(["ip", "netns", "add", ns], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
-    if r.returncode != 0:
-        return f"skipped: ip netns add refused: {r.stdout.strip()}"
-    try:
-        for cmd in (("ip", "tuntap", "add", "dev", "vtap0", "mode", "tap"),
-                    ("ip", "addr", "add", f"{TAP_HOST}/24", "dev", "vtap0"),
-                    ("ip", "link", "set", "vtap0", "up"), ("ip", "link", "set", "lo", "up")):
-            r = subprocess.run(["ip", "netns", "exec", ns, *cmd], stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-            if r.returncode != 0:
-                return f"skipped: {' '.join(cmd)} refused: {r.stdout.strip()}"
+    with TapNamespace() as ns:
+        if ns.skip:
+            return ns.skip
         rows = {"on": ([], []), "off": ([], [])}
         for csum in ("on", "off") * TAP_BOOTS:
-            vm = NsQemu(ns, machine="q35", kernel=kernel, append=f"ip={TAP_GUEST}/24",
-                        devices=["-name", "bench,debug-threads=on",
-                                 "-netdev", "tap,id=n0,ifname=vtap0,script=no,downscript=no,"
-                                 "vhost=off", "-device", f"virtio-net-pci,netdev=n0,csum={csum}"],
-                        timeout=60 + TAP_RUNS * (SECONDS + 30))
+            vm = ns.vm(kernel, ["-name", "bench,debug-threads=on",
+                                "-device", f"virtio-net-pci,netdev=n0,csum={csum}"],
+                       timeout=60 + TAP_RUNS * (SECONDS + 30))
             vm.start()
             try:
                 wait_address(vm, TAP_GUEST)
                 runs = []
                 for _ in range(TAP_RUNS):
                     cpu = vcpu_seconds(vm.child.pid)
-                    rate = guest_to_host(vm, TAP_HOST, TAP_HOST, ns)
+                    rate = guest_to_host(vm, TAP_HOST, TAP_HOST, ns.name)
                     cpu = vcpu_seconds(vm.child.pid) - cpu if cpu is not None else None
                     mb = float(rate.split()[0]) * SECONDS / 8 if rate[0].isdigit() else 0
                     runs.append((rate, cpu * 1000 / mb if cpu is not None and mb else None))
@@ -204,14 +231,70 @@ def tap_offload(kernel):
             rows[csum][0].extend(runs)
             rows[csum][1].append(m.group(1) if m else "?")
         return [(csum, runs, "/".join(partial)) for csum, (runs, partial) in rows.items()]
-    finally:
-        subprocess.run(["ip", "netns", "del", ns])
+
+
+# HTTP requests/s with ApacheBench against the guest's status page, over
+# the tap: (label, ab options). -l: the page's length varies (its uptime),
+# which ab would otherwise count as failed requests. Not keep-alive, each request is a connection
+# of its own (the guest's HTTP pool holds 48, its backlog 16 more: at -c 100
+# the rest wait for SYN retries); keep-alive (-k), many requests on each.
+HTTP_RUNS = [("no keep-alive, -c 1", ["-n", "3000", "-c", "1"]),
+             ("no keep-alive, -c 100", ["-n", "10000", "-c", "100"]),
+             ("keep-alive, -k -c 1", ["-n", "5000", "-k", "-c", "1"]),
+             ("keep-alive, -k -c 20", ["-n", "20000", "-k", "-c", "20"])]
+
+
+def http_rps(kernel):
+    """[(label, requests/s, complete, failed, non-2xx, keep-alive requests)]
+    or a reason to skip."""
+    with TapNamespace() as ns:
+        if ns.skip:
+            return ns.skip
+        vm = ns.vm(kernel, ["-device", "virtio-net-pci,netdev=n0"], timeout=600)
+        vm.start()
+        rows = []
+        try:
+            wait_address(vm, TAP_GUEST)
+            for label, opts in HTTP_RUNS:
+                r = subprocess.run(["ip", "netns", "exec", ns.name, "ab", "-q", "-l", "-s", "30",
+                                    *opts, f"http://{TAP_GUEST}/"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, text=True, timeout=300)
+
+                def field(name, text=r.stdout):
+                    m = re.search(rf"^{name}:\s+([\d.]+)", text, re.M)
+                    return m.group(1) if m else "n/a"
+                rps = field("Requests per second")
+                if rps == "n/a":
+                    rps = f"n/a ({last_line(r.stdout)})"
+                non2xx = field("Non-2xx responses")
+                rows.append((label, rps, field("Complete requests"), field("Failed requests"),
+                             "0" if non2xx == "n/a" else non2xx, field("Keep-Alive requests")))
+        finally:
+            vm.close()
+        return rows
+
+
+def print_http(kernel):
+    rows = http_rps(kernel)
+    print("bench-net http: ApacheBench (ab) in a network namespace -> the guest's status page "
+          "over a tap (virtio-net-pci, vhost=off, TCG)")
+    if isinstance(rows, str):
+        print(f"  {rows}")
+        return
+    for label, rps, complete, failed, non2xx, keep in rows:
+        print(f"  {label:24s} {rps:>10s} requests/s  ({complete} complete, failed {failed}, "
+              f"non-2xx {non2xx}, keep-alive {keep})")
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--kernel", required=True)
+    ap.add_argument("--http-only", action="store_true",
+                    help="only the HTTP requests/s rows (ab over a tap)")
     a = ap.parse_args()
+    if a.http_only:
+        print_http(a.kernel)
+        return
     rows = []
     for label, dev in (("virtio-net-pci (modern, MSI-X, mrg_rxbuf, event_idx)",
                         "virtio-net-pci,netdev=n0"),
@@ -236,6 +319,7 @@ def main():
     print(f"{'device':58s} {'host->guest TCP':>18s} {'guest->host TCP':>28s}  guest->host UDP")
     for r in rows:
         print(f"{r[0]:58s} {r[1]:>18s} {r[2]:>28s}  {r[3]}")
+    print_http(a.kernel)
     tap = tap_offload(a.kernel)
     print(f"bench-net tap: guest `iperf -c` -> Linux `iperf -s` over a tap in a network "
           f"namespace (virtio-net-pci, vhost=off), {SECONDS} s per run, {TAP_RUNS} runs in each "

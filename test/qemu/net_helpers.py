@@ -11,13 +11,19 @@ import random
 import re
 import socket
 import struct
+import subprocess
 import threading
 import time
 import urllib.request
+import uuid
 
-from qemu import PROMPT, Qemu, qmp  # noqa: F401 (qmp re-exported for the net tests)
+import pytest
+
+from qemu import KERNEL, PROMPT, Qemu, qmp  # noqa: F401 (qmp re-exported for the net tests)
 
 MIB = 1 << 20
+GUEST = "10.199.0.2"  # the guest on a tap in a namespace (netns)
+HOST = "10.199.0.1"   # Linux in that namespace
 
 
 def free_port(kind=socket.SOCK_STREAM):
@@ -71,6 +77,54 @@ class NsQemu(Qemu):
 
     def args(self):
         return ["ip", "netns", "exec", self.ns] + super().args()
+
+
+# ---- a tap in a network namespace the test creates (test_net_tap.py, test_net_services.py)
+
+def run(*args, check=True, timeout=60):
+    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          timeout=timeout, check=check)
+
+
+@pytest.fixture
+def netns(request):
+    """A fresh namespace with a tap `vtap0` addressed HOST/24 (multi-queue
+    for the multiqueue test: QEMU opens it the way it was created)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root for ip netns / tuntap")
+    if not os.path.exists("/dev/net/tun"):
+        pytest.skip("no /dev/net/tun")
+    name = "vos-" + uuid.uuid4().hex[:8]
+    r = run("ip", "netns", "add", name, check=False)
+    if r.returncode != 0:
+        pytest.skip(f"ip netns add refused: {r.stdout.strip()}")
+    try:
+        mq = ("multi_queue",) if "multiqueue" in request.node.name else ()
+        # No IPv6 in the namespace: its router and neighbour solicitations
+        # would be noise in the byte counts the MTU tests compare.
+        for cmd in (("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"),
+                    ("sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1"),
+                    ("ip", "tuntap", "add", "dev", "vtap0", "mode", "tap") + mq,
+                    ("ip", "addr", "add", f"{HOST}/24", "dev", "vtap0"),
+                    ("ip", "link", "set", "vtap0", "up"),
+                    ("ip", "link", "set", "lo", "up")):
+            r = run("ip", "netns", "exec", name, *cmd, check=False)
+            if r.returncode != 0:
+                pytest.skip(f"{' '.join(cmd)} refused in the namespace: {r.stdout.strip()}")
+        yield name
+    finally:
+        run("ip", "netns", "del", name, check=False)
+
+
+def start_in_ns(request, tmp_path, ns, devices, append=""):
+    """The kernel in namespace ns at GUEST/24 (gateway HOST), killed at the
+    end of the test."""
+    vm = NsQemu(ns, machine="q35", kernel=KERNEL, append=f"ip={GUEST}/24,gw={HOST} {append}",
+                devices=devices, timeout=120, tmpdir=str(tmp_path), name=request.node.name)
+    request.node.qemu_instances = [vm]
+    vm.start()
+    request.addfinalizer(vm.close)
+    return vm
 
 
 def user_netdev(hostfwd=(), netid="n0", extra=""):

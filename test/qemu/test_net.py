@@ -5,6 +5,7 @@ raw peer socket. Taps in a network namespace: test_net_tap.py.
 
 Every host socket is on 127.0.0.1."""
 
+import http.client
 import os
 import re
 import signal
@@ -65,8 +66,122 @@ def test_net_user_services(qemu):
     assert c["drop_too-long"] == 0 and c["drop_short-header"] == 0, out
     assert "mrg_rxbuf" in out and "event_idx" in out, out
     out = shell(vm, "netstat")
-    assert "tcp echo 1 connections 8388608 bytes" in out, out
+    assert "tcp echo: 1 connections, 8388608 bytes" in out, out
     assert "TCP" in out and "xmit" in out, out
+
+
+def http_exchange(port, data, timeout=20):
+    """Sends data on one connection to the guest's HTTP port; everything
+    that comes back until the guest closes."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    s.sendall(data)
+    out = b""
+    while True:
+        d = s.recv(65536)
+        if not d:
+            break
+        out += d
+    s.close()
+    return out
+
+
+def http_answers(raw, heads_only=()):
+    """Splits a connection's answers into (head, body) by Content-Length;
+    answers whose index is in heads_only (to HEAD) have no body."""
+    answers = []
+    while raw:
+        head, sep, rest = raw.partition(b"\r\n\r\n")
+        assert sep, raw
+        head = head.decode()
+        n = int(re.search(r"^Content-Length: (\d+)\r?$", head, re.M | re.I).group(1))
+        if len(answers) in heads_only:
+            n = 0
+        answers.append((head, rest[:n]))
+        raw = rest[n:]
+    return answers
+
+
+def http_accepted(vm):
+    m = re.search(r"^http:.*\n  connections: .* accepted (\d+)", shell(vm, "netstat"), re.M)
+    return int(m.group(1))
+
+
+def test_net_http_keepalive(qemu):
+    """Persistent connections (RFC 9112 9.3): five GETs and a HEAD on one
+    HTTP/1.1 connection, each answer with Content-Length and Connection:
+    keep-alive; two on an HTTP/1.0 connection that asks for keep-alive;
+    an HTTP/1.0 one without is closed after its answer; three pipelined
+    requests answered in order. The guest counts one connection each."""
+    vm, ports = user_vm(qemu)
+    port = ports["http"]
+    http_get(port)  # the service is up
+    before = http_accepted(vm)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+    for _ in range(5):
+        c.request("GET", "/")
+        r = c.getresponse()
+        body = r.read()
+        assert r.status == 200 and r.version == 11, (r.status, r.version)
+        assert r.getheader("Connection") == "keep-alive", r.getheaders()
+        assert int(r.getheader("Content-Length")) == len(body) and b"virtio-os status" in body
+    c.request("HEAD", "/")
+    r = c.getresponse()
+    assert r.status == 200 and int(r.getheader("Content-Length")) > 500 and r.read() == b""
+    c.close()
+    s = socket.create_connection(("127.0.0.1", port), timeout=20)
+    for _ in range(2):
+        s.sendall(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        raw = b""
+        while b"</html>" not in raw:
+            d = s.recv(65536)
+            assert d, f"HTTP/1.0 keep-alive connection closed: {raw!r}"
+            raw += d
+        (head, body), = http_answers(raw)
+        assert head.startswith("HTTP/1.1 200 OK") and "Connection: keep-alive" in head, head
+    s.close()
+    (head, body), = http_answers(http_exchange(port, b"GET / HTTP/1.0\r\n\r\n"))
+    assert "Connection: close" in head and b"virtio-os status" in body, head
+    pipelined = (b"GET / HTTP/1.1\r\nHost: g\r\n\r\n"
+                 b"HEAD /index.html HTTP/1.1\r\nHost: g\r\n\r\n"
+                 b"GET /missing HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n")
+    got = http_answers(http_exchange(port, pipelined), heads_only=(1,))
+    assert [h.split("\r\n")[0] for h, _ in got] == [
+        "HTTP/1.1 200 OK", "HTTP/1.1 200 OK", "HTTP/1.1 404 Not Found"], got
+    assert b"virtio-os status" in got[0][1] and got[1][1] == b"", got
+    assert "Connection: keep-alive" in got[1][0] and "Connection: close" in got[2][0], got
+    assert http_accepted(vm) == before + 4, shell(vm, "netstat")
+
+
+HTTP_ERRORS = [
+    (b"FOO / HTTP/1.1\r\nHost: g\r\n\r\n", 501),
+    (b"POST / HTTP/1.1\r\nHost: g\r\nContent-Length: 0\r\n\r\n", 405),
+    (b"GET /" + b"a" * 2000 + b" HTTP/1.1\r\nHost: g\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nX: " + b"b" * 3000 + b"\r\n\r\n", 431),
+    (b"GET / HTTP/1.1\r\n\r\n", 400),
+    (b"GET / HTTP/1.1\r\nHost : g\r\n\r\n", 400),
+    (b"GET / HTTP/2.0\r\nHost: g\r\n\r\n", 505),
+    (b"GET /nope HTTP/1.1\r\nHost: g\r\nConnection: close\r\n\r\n", 404),
+]
+
+
+def test_net_http_errors(qemu):
+    """Unknown method 501, POST 405 with Allow, an overlong request line
+    414, an overlong head 431, no Host or a bad field 400, HTTP/2.0 505, an
+    unknown path 404: each a complete answer (Content-Length, Connection:
+    close) and the connection closed; then the page is still served."""
+    vm, ports = user_vm(qemu)
+    http_get(ports["http"])
+    for req, status in HTTP_ERRORS:
+        raw = http_exchange(ports["http"], req)
+        (head, body), = http_answers(raw)
+        assert head.startswith(f"HTTP/1.1 {status} "), (req[:40], raw)
+        assert "Connection: close" in head and body.startswith(str(status).encode()), raw
+        assert ("Allow: GET, HEAD" in head) == (status == 405), raw
+    status, page = http_get(ports["http"])
+    assert status == 200 and "virtio-os status" in page
+    out = shell(vm, "netstat")
+    assert re.search(r"http: \d+ answers: \d+ ok, 1 not found, 5 client errors, 2 server errors",
+                     out), out
 
 
 def test_net_iperf_client_to_host(qemu):

@@ -18,65 +18,17 @@ Skipped, with the reason, where network namespaces or taps are not
 allowed (not root, no /dev/net/tun, a sandbox refusing CLONE_NEWNET)."""
 
 import json
-import os
 import re
 import subprocess
-import uuid
 
 import pytest
 
-from qemu import KERNEL
-from net_helpers import NsQemu, counters, shell, wait_address
+from net_helpers import (GUEST, HOST, counters, netns, run, shell, start_in_ns as start,  # noqa: F401
+                         wait_address)
 
-GUEST = "10.199.0.2"
 ETH_HLEN = 14
-HOST = "10.199.0.1"
 ROUTER = "10.198.0.1"  # the tap's namespace, on the veth towards PEER
 PEER = "10.198.0.2"    # Linux in a second namespace, routed through the first
-
-
-def run(*args, check=True):
-    return subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          timeout=60, check=check)
-
-
-@pytest.fixture
-def netns(request):
-    """A fresh namespace with a tap `vtap0` addressed HOST/24 (multi-queue
-    for the multiqueue test: QEMU opens it the way it was created)."""
-    if os.geteuid() != 0:
-        pytest.skip("needs root for ip netns / tuntap")
-    if not os.path.exists("/dev/net/tun"):
-        pytest.skip("no /dev/net/tun")
-    name = "vos-" + uuid.uuid4().hex[:8]
-    r = run("ip", "netns", "add", name, check=False)
-    if r.returncode != 0:
-        pytest.skip(f"ip netns add refused: {r.stdout.strip()}")
-    try:
-        mq = ("multi_queue",) if "multiqueue" in request.node.name else ()
-        # No IPv6 in the namespace: its router and neighbour solicitations
-        # would be noise in the byte counts the MTU tests compare.
-        for cmd in (("sysctl", "-q", "-w", "net.ipv6.conf.all.disable_ipv6=1"),
-                    ("sysctl", "-q", "-w", "net.ipv6.conf.default.disable_ipv6=1"),
-                    ("ip", "tuntap", "add", "dev", "vtap0", "mode", "tap") + mq,
-                    ("ip", "addr", "add", f"{HOST}/24", "dev", "vtap0"),
-                    ("ip", "link", "set", "vtap0", "up"),
-                    ("ip", "link", "set", "lo", "up")):
-            r = run("ip", "netns", "exec", name, *cmd, check=False)
-            if r.returncode != 0:
-                pytest.skip(f"{' '.join(cmd)} refused in the namespace: {r.stdout.strip()}")
-        yield name
-    finally:
-        run("ip", "netns", "del", name, check=False)
-
-
-def start(request, tmp_path, ns, devices):
-    vm = NsQemu(ns, machine="q35", kernel=KERNEL, append=f"ip={GUEST}/24,gw={HOST}",
-                devices=devices, timeout=120, tmpdir=str(tmp_path), name=request.node.name)
-    request.node.qemu_instances = [vm]
-    vm.start()
-    request.addfinalizer(vm.close)
-    return vm
 
 
 def ns_echo_clients(ns, nconn, nbytes):
