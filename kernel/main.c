@@ -19,6 +19,7 @@
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/init.h"
 #include "kernel/lib/panic.h"
+#include "kernel/lib/parse_value.h"
 #include "kernel/libc/heap.h"
 #include "kernel/main.h"
 #include "kernel/mm/page_alloc.h"
@@ -90,16 +91,18 @@ noreturn void kmain(bool boot_info_ok)
 	__asm__ volatile("sti");
 	console_start_input();
 
-	cmdline_parse(boot_info.cmdline);
 	print_banner();
+	/* Every option is declared at link time, so the whole line is checked
+	 * (and any bad word reported) here, before anything reads it. */
+	cmdline_parse_received(boot_info.cmdline, boot_info.cmdline_len);
 	run_initcalls();
-	cmdline_report_unknown();
 
-	const char *tests = cmdline_get("test");
+	const char *tests = cmdline_string("test");
 	if (tests)
 		selftest_run(tests);
-	const char *bench = cmdline_get("bench");
-	if (bench && cmdline_flag("bench")) /* bench=off runs nothing */
+	const char *bench = cmdline_string("bench");
+	bool off;
+	if (bench && !(parse_bool(bench, &off) == 0 && !off)) /* bench=off runs nothing */
 		bench_run(bench);
 	shell_run();
 }

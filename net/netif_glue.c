@@ -38,10 +38,12 @@
 #include "lwip/init.h"
 #include "lwip/pbuf.h"
 #include "lwip/timeouts.h"
+#include "net/ip_static.h"
 #include "net/netif_glue.h"
 #include "netif/ethernet.h"
 
-CMDLINE_OPTION(ip, "ip", "ADDR/PREFIX[,gw=GW]: static IPv4 address for eth0 instead of DHCP");
+CMDLINE_OPTION(ip, .key = "ip", .type = CMDLINE_STRING, .check = ip_static_check,
+	       .help = "ADDR/PREFIX[,gw=GW]: static IPv4 address for eth0 instead of DHCP");
 
 #define NET_MAX_NETIFS 4
 
@@ -220,40 +222,14 @@ static err_t glue_netif_init(struct netif *nif)
 	return ERR_OK;
 }
 
-/* "a.b.c.d/prefix[,gw=a.b.c.d]" */
-static int parse_static(const char *s, ip4_addr_t *ip, ip4_addr_t *mask, ip4_addr_t *gw)
-{
-	char buf[64], *slash, *comma, *end;
-	long prefix = 24;
-
-	if (strlen(s) >= sizeof buf)
-		return -EINVAL;
-	strcpy(buf, s);
-	ip4_addr_set_zero(gw);
-	comma = strchr(buf, ',');
-	if (comma) {
-		*comma++ = '\0';
-		if (strncmp(comma, "gw=", 3) || !ip4addr_aton(comma + 3, gw))
-			return -EINVAL;
-	}
-	slash = strchr(buf, '/');
-	if (slash) {
-		*slash++ = '\0';
-		prefix = strtol(slash, &end, 10);
-		if (*end || end == slash || prefix < 1 || prefix > 32)
-			return -EINVAL;
-	}
-	if (!ip4addr_aton(buf, ip))
-		return -EINVAL;
-	ip4_addr_set_u32(mask, lwip_htonl(prefix == 32 ? 0xffffffffu : ~(0xffffffffu >> prefix)));
-	return 0;
-}
-
 static void glue_attach(struct netdev *dev)
 {
 	struct glue *g;
 	ip4_addr_t ip, mask, gw;
-	const char *st = nglues == 0 ? cmdline_get("ip") : NULL;
+	/* Checked at boot (ip_static_check): a refused ip= reads as absent. */
+	const char *st = nglues == 0 ? cmdline_string("ip") : NULL;
+	struct ip_static conf;
+	const char *why;
 
 	if (nglues == NET_MAX_NETIFS) {
 		pr_warn("net: %s: more than %u interfaces; not attached\n", dev->name,
@@ -266,8 +242,11 @@ static void glue_attach(struct netdev *dev)
 	ip4_addr_set_zero(&ip);
 	ip4_addr_set_zero(&mask);
 	ip4_addr_set_zero(&gw);
-	if (st && parse_static(st, &ip, &mask, &gw)) {
-		pr_err("net: ip=%s: expected ADDR/PREFIX[,gw=GW]; using DHCP\n", st);
+	if (st && ip_static_parse(st, &conf, &why) == 0) {
+		ip4_addr_set_u32(&ip, lwip_htonl(conf.addr));
+		ip4_addr_set_u32(&mask, lwip_htonl(conf.mask));
+		ip4_addr_set_u32(&gw, lwip_htonl(conf.gw));
+	} else {
 		st = NULL;
 	}
 	if (!netif_add(&g->nif, &ip, &mask, &gw, g, glue_netif_init, ethernet_input)) {

@@ -23,12 +23,17 @@
 
 #define SERVICES_TICK_MS 250 /* the timeouts' resolution */
 
-CMDLINE_OPTION(http_request_timeout, "net.http_request_timeout",
-	       "SECONDS: an HTTP request must be complete within this (default 5)");
-CMDLINE_OPTION(http_idle_timeout, "net.http_idle_timeout",
-	       "SECONDS: an HTTP connection without progress is closed (default 15)");
-CMDLINE_OPTION(echo_idle_timeout, "net.echo_idle_timeout",
-	       "SECONDS: a TCP echo connection without progress is closed (default 30)");
+/* Timeouts in seconds, 1 to an hour: zero would close every connection at
+ * once, and more than an hour is as good as none. */
+#define SERVICES_TIMEOUT(id, key_, def_s, help_)                                                   \
+	CMDLINE_OPTION(id, .key = key_, .type = CMDLINE_U64, .def = def_s, .min = 1, .max = 3600,  \
+		       .help = help_)
+SERVICES_TIMEOUT(http_request_timeout, "net.http_request_timeout", HTTP_REQUEST_MS / 1000,
+		 "SECONDS: an HTTP request must be complete within this");
+SERVICES_TIMEOUT(http_idle_timeout, "net.http_idle_timeout", HTTP_IDLE_MS / 1000,
+		 "SECONDS: an HTTP connection without progress is closed");
+SERVICES_TIMEOUT(echo_idle_timeout, "net.echo_idle_timeout", ECHO_IDLE_MS / 1000,
+		 "SECONDS: a TCP echo connection without progress is closed");
 
 static struct conn_pool *const services_pools[] = {&http_pool, &echo_pool};
 
@@ -37,19 +42,6 @@ static void services_tick(void *arg)
 	for (unsigned i = 0; i < sizeof services_pools / sizeof services_pools[0]; i++)
 		conn_pool_tick(services_pools[i], sys_now());
 	sys_timeout(SERVICES_TICK_MS, services_tick, NULL);
-}
-
-/* A timeout option in seconds, 1 to 3600; the default otherwise. */
-static uint32_t services_timeout(const char *key, uint32_t def_ms)
-{
-	uint64_t s = cmdline_get_u64(key, def_ms / 1000);
-
-	if (s < 1 || s > 3600) {
-		pr_err("net: %s=%llu: expected 1 to 3600 seconds; using %u\n", key,
-		       (unsigned long long)s, (unsigned)(def_ms / 1000));
-		return def_ms;
-	}
-	return (uint32_t)s * 1000;
 }
 
 int net_services_format(char *buf, size_t size)
@@ -89,9 +81,9 @@ static void iperf_report(void *arg, enum lwiperf_report_type type, const ip_addr
 /* After lwIP is up: net_init() in netif_glue.c is a SUBSYS_INITCALL. */
 static void net_services_start(void)
 {
-	http_pool.request_ms = services_timeout("net.http_request_timeout", HTTP_REQUEST_MS);
-	http_pool.idle_ms = services_timeout("net.http_idle_timeout", HTTP_IDLE_MS);
-	echo_pool.idle_ms = services_timeout("net.echo_idle_timeout", ECHO_IDLE_MS);
+	http_pool.request_ms = (uint32_t)cmdline_u64("net.http_request_timeout") * 1000;
+	http_pool.idle_ms = (uint32_t)cmdline_u64("net.http_idle_timeout") * 1000;
+	echo_pool.idle_ms = (uint32_t)cmdline_u64("net.echo_idle_timeout") * 1000;
 	status_page_set_services(net_services_format);
 	echo_service_start();
 	http_server_start();

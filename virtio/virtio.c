@@ -19,9 +19,17 @@
 #include "kernel/lib/log.h"
 #include "virtio/virtio.h"
 
-CMDLINE_OPTION(virtio_ring, "virtio.ring",
-	       "virtqueue layout: split, packed, or auto (default: packed when the device offers "
-	       "VIRTIO_F_RING_PACKED)");
+static const char *ring_layout_check(const char *value)
+{
+	if (!strcmp(value, "split") || !strcmp(value, "packed") || !strcmp(value, "auto"))
+		return NULL;
+	return "split, packed or auto";
+}
+
+CMDLINE_OPTION(virtio_ring, .key = "virtio.ring", .type = CMDLINE_STRING,
+	       .check = ring_layout_check,
+	       .help = "virtqueue layout: split, packed, or auto (default: packed when the "
+		       "device offers VIRTIO_F_RING_PACKED)");
 
 static struct virtio_device *devices;
 static struct virtio_driver *drivers;
@@ -32,24 +40,14 @@ static int next_index;
  * VIRTIO_F_RING_PACKED when the device offers it (a device that does not
  * gets a split ring either way); "split" declines it. Auto prefers packed:
  * bench-ring measures it at least as fast as split on the host, and it is
- * the layout with fewer cache lines shared per buffer. Read at every probe
- * (cheap), so a bad value is reported once and then treated as auto.
+ * the layout with fewer cache lines shared per buffer. A bad value was
+ * refused and reported at boot (ring_layout_check), so it reads as auto.
  */
 static bool ring_allows_packed(void)
 {
-	static bool warned;
-	const char *v = cmdline_get("virtio.ring");
+	const char *v = cmdline_string("virtio.ring");
 
-	if (!v || !strcmp(v, "auto") || !strcmp(v, "packed"))
-		return true;
-	if (!strcmp(v, "split"))
-		return false;
-	if (!warned)
-		pr_warn("virtio: virtio.ring=%s not understood, expected split, packed or auto; "
-			"using auto\n",
-			v);
-	warned = true;
-	return true;
+	return !v || strcmp(v, "split") != 0;
 }
 
 /* Feature bits the core and the ring layouts implement; anything else in

@@ -11,7 +11,7 @@
 
 #include "kernel/block/blkdev.h"
 #include "kernel/console/console.h"
-#include "kernel/lib/cmdline.h"
+#include "kernel/lib/parse_value.h"
 #include "kernel/shell/shell.h"
 
 #define SHELL_MAX_SECTORS 16

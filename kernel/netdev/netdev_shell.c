@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kernel/lib/cmdline.h"
+#include "kernel/lib/parse_value.h"
 #include "kernel/netdev/netdev.h"
 #include "kernel/shell/shell.h"
 

@@ -158,10 +158,7 @@ static int cmd_help(int argc, char **argv)
 {
 	if (argc > 1 && strcmp(argv[1], "options") == 0) {
 		printf("Kernel command-line options (key=value or flag):\n");
-		SECTION_FOREACH(cmdline_options, struct cmdline_option, opt)
-		{
-			printf("  %-24s %s\n", opt->key, opt->help);
-		}
+		cmdline_print_options();
 		return 0;
 	}
 	if (argc > 1) {

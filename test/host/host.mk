@@ -47,7 +47,7 @@ FUZZ_CFLAGS  := -std=c11 -g -O1 -Wall -Wextra -Werror -Wno-unused-parameter \
 		-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
 FUZZ_SRCS    := test/host/fuzz_vring.c virtio/virtqueue.c virtio/virtqueue_transport.c kernel/lib/scatterlist.c virtio/ring/ring_split.c virtio/ring/ring_packed.c \
-		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c \
+		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c kernel/lib/parse_value.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
 $(BUILD)/fuzz/fuzz_vring: $(FUZZ_SRCS) $(wildcard virtio/*.h virtio/ring/*.h kernel/lib/*.h test/host/*.h) test/host/host.mk
@@ -71,7 +71,7 @@ fuzz: $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGET))
 BENCH_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -Wno-unused-parameter \
 		-D_GNU_SOURCE -DHOST_TEST -I. -Itest/host/shim
 BENCH_SRCS   := test/host/bench_ring.c virtio/virtqueue.c virtio/virtqueue_transport.c kernel/lib/scatterlist.c virtio/ring/ring_split.c virtio/ring/ring_packed.c \
-		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c \
+		virtio/ring/ring_impl.c virtio/virtio.c kernel/lib/cmdline.c kernel/lib/parse_value.c \
 		test/host/vring_sim.c test/host/shim/dma_host.c
 
 $(BUILD)/bench/bench_ring: $(BENCH_SRCS) $(wildcard virtio/*.h virtio/ring/*.h kernel/lib/*.h test/host/*.h) test/host/host.mk

@@ -14,7 +14,9 @@
 #include "test/host/tap.h"
 #include "virtio/transport/mmio_cmdline.h"
 
-CMDLINE_OPTION(vmmio, "virtio_mmio.device", "test: repeated key");
+CMDLINE_OPTION(vmmio, .key = "virtio_mmio.device", .type = CMDLINE_STRING, .repeat = true,
+	       .help = "test: repeated key");
+CMDLINE_OPTION(console, .key = "console", .type = CMDLINE_STRING, .help = "test: another key");
 
 static void good(const char *text, uint64_t base, uint64_t size, unsigned gsi, long id)
 {

@@ -219,7 +219,8 @@ static void test_ring_choice(void)
 	for (unsigned i = 0; i < 4; i++) {
 		bool packed;
 
-		cmdline_parse(opts[i]);
+		CHECK(cmdline_parse(opts[i]) == (i == 3 ? 1 : 0), "'%s': %s", opts[i],
+		      i == 3 ? "refused at boot (reads as auto)" : "accepted");
 		reset_counters();
 		sim_transport_init(&t, VIRTIO_ID_BLOCK, offer | VIRTIO_BIT(VIRTIO_F_RING_PACKED));
 		register_virtio_device(&t.vdev);

@@ -19,7 +19,8 @@
 #include "kernel/selftest/bench.h"
 #include "kernel/time/timer.h"
 
-CMDLINE_OPTION(blk_bench_ms, "bench.blk_ms", "bench=blk: milliseconds per test (default 1500)");
+CMDLINE_OPTION(blk_bench_ms, .key = "bench.blk_ms", .type = CMDLINE_U64, .def = 1500, .min = 1,
+	       .max = 600000, .help = "bench=blk: milliseconds per test");
 
 #define MAX_QD 32
 
@@ -170,7 +171,7 @@ static const struct test tests[] = {
 static void blk_bench(void)
 {
 	struct blkdev *dev = blkdev_next(NULL);
-	uint64_t ms = cmdline_get_u64("bench.blk_ms", 1500);
+	uint64_t ms = cmdline_u64("bench.blk_ms");
 
 	if (!dev) {
 		printf("bench: blk: no block device\n");

@@ -16,9 +16,10 @@
 #include "net/ping.h"
 #include "net/udp_send.h"
 
-CMDLINE_OPTION(net_peer, "net.peer",
-	       "ADDR:PORT: UDP peer for test=net (it should echo what it receives)");
-CMDLINE_OPTION(net_ping, "net.ping", "ADDR: host test=net pings (default: the gateway)");
+CMDLINE_OPTION(net_peer, .key = "net.peer", .type = CMDLINE_STRING,
+	       .help = "ADDR:PORT: UDP peer for test=net (it should echo what it receives)");
+CMDLINE_OPTION(net_ping, .key = "net.ping", .type = CMDLINE_STRING,
+	       .help = "ADDR: host test=net pings (default: the gateway)");
 
 #define UDP_ROUNDS 8
 
@@ -65,7 +66,7 @@ static void net_selftest(void)
 	printf("net: %s address %s", dev->name, ip4addr_ntoa(netif_ip4_addr(nif)));
 	printf(" gateway %s\n", ip4addr_ntoa(netif_ip4_gw(nif)));
 	ip_addr_copy_from_ip4(target, *netif_ip4_gw(nif));
-	s = cmdline_get("net.ping");
+	s = cmdline_string("net.ping");
 	if (s && !ipaddr_aton(s, &target))
 		check(false, "net.ping=%s is an address", s);
 	if (!ip_addr_isany(&target)) {
@@ -74,7 +75,7 @@ static void net_selftest(void)
 		      ps.received, ps.sent);
 	}
 
-	s = cmdline_get("net.peer");
+	s = cmdline_string("net.peer");
 	if (s) {
 		struct udp_state st = {0};
 		struct udp_pcb *pcb;

@@ -12,16 +12,16 @@
 #include "kernel/pci/pci_config.h"
 #include "kernel/selftest/selftest.h"
 
-CMDLINE_OPTION(pci_expect, "pci.expect",
-	       "test=pci: number of PCI functions the enumeration must find");
+CMDLINE_OPTION(pci_expect, .key = "pci.expect", .type = CMDLINE_U64,
+	       .help = "test=pci: number of PCI functions the enumeration must find");
 
 static void selftest_pci(void)
 {
-	uint64_t expect = cmdline_get_u64("pci.expect", 0);
+	uint64_t expect = cmdline_u64("pci.expect");
 	unsigned bridges = 0;
 
 	check(pci_count() > 0, "pci: enumeration found %u functions", pci_count());
-	if (cmdline_get("pci.expect"))
+	if (cmdline_given("pci.expect"))
 		check(pci_count() == expect, "pci: found %u functions, pci.expect=%llu",
 		      pci_count(), (unsigned long long)expect);
 	for (struct pci_dev *pdev = pci_next(NULL); pdev; pdev = pci_next(pdev)) {

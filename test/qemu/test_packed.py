@@ -114,7 +114,7 @@ def test_packed_bad_ring_option(qemu):
               devices=["-device", "virtio-rng-pci,packed=on,disable-legacy=on"], timeout=60)
     status, log = vm.run_to_exit()
     assert status == STATUS_PASS, log[-4000:]
-    assert re.search(r"virtio\.ring=bogus not understood, expected split, packed or auto", log)
+    assert re.search(r"cmdline: virtio\.ring=bogus: expected split, packed or auto; ignored", log)
     assert bound(log, "virtio-rng")[1] == "packed"
 
 

@@ -46,7 +46,8 @@ def test_help_lists_commands_and_options(shell):
     for usage in ("help [options|COMMAND]", "mem", "uptime", "cmdline", "halt"):
         assert re.search(rf"^  {re.escape(usage)}\s", out, re.M), f"help lacks {usage!r}"
     out = run(shell, "help options")
-    assert re.search(r"^  test\s+run self-tests", out, re.M), out
+    assert re.search(r"^  test\s+text\s+NAME\[,NAME\.\.\.\]: run self-tests", out, re.M), out
+    assert re.search(r"^  virtio_pci\.msix\s+bool, default on\s", out, re.M), out
     assert re.search(r"^  bench\s", out, re.M), out
     out = run(shell, "help uptime")
     assert "usage: uptime" in out

@@ -16,7 +16,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "kernel/lib/cmdline.h"
+#include "kernel/lib/parse_value.h"
 #include "virtio/transport/mmio.h"
 #include "virtio/transport/mmio_cmdline.h"
 

@@ -42,8 +42,9 @@
 #include "virtio/transport/mmio_devices.h"
 #include "virtio/virtio.h"
 
-CMDLINE_OPTION(virtio_mmio_device, "virtio_mmio.device",
-	       "<size>@<base>:<irq>[:<id>]: a virtio-mmio transport (Linux syntax, repeatable)");
+CMDLINE_OPTION(
+	virtio_mmio_device, .key = "virtio_mmio.device", .type = CMDLINE_STRING, .repeat = true,
+	.help = "<size>@<base>:<irq>[:<id>]: a virtio-mmio transport (Linux syntax, repeatable)");
 
 /* Linux's virtio_mmio driver binds to this ACPI id (LNRO: Linaro). */
 #define VIRTIO_MMIO_HID "LNRO0005"

@@ -23,7 +23,8 @@
 #include "virtio/transport/pci_common.h"
 #include "virtio/virtqueue_transport.h"
 
-CMDLINE_OPTION(vp_msix, "virtio_pci.msix", "0: no MSI-X for virtio PCI devices (use INTx)");
+CMDLINE_OPTION(vp_msix, .key = "virtio_pci.msix", .type = CMDLINE_BOOL, .def = true,
+	       .help = "off: no MSI-X for virtio PCI devices (use INTx)");
 
 void vp_link_vq(struct virtio_device *vdev, struct virtqueue *vq)
 {
@@ -246,7 +247,7 @@ int vp_find_vqs(struct virtio_device *vdev, unsigned nvqs, struct virtqueue *vqs
 		const struct virtqueue_info info[])
 {
 	struct virtio_pci_device *vp = to_vp(vdev);
-	bool msix = !cmdline_get("virtio_pci.msix") || cmdline_flag("virtio_pci.msix");
+	bool msix = cmdline_bool("virtio_pci.msix");
 	bool fatal = false;
 	int err = -ENODEV;
 

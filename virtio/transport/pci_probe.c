@@ -23,8 +23,8 @@
 #include "virtio/transport/pci_modern.h"
 #include "virtio/virtio.h"
 
-CMDLINE_OPTION(vp_force_legacy, "virtio_pci.force_legacy",
-	       "drive transitional virtio PCI devices through the legacy interface");
+CMDLINE_OPTION(vp_force_legacy, .key = "virtio_pci.force_legacy", .type = CMDLINE_BOOL,
+	       .help = "drive transitional virtio PCI devices through the legacy interface");
 
 static bool vp_match(const struct pci_dev *pdev)
 {
@@ -50,7 +50,7 @@ static int vp_probe(struct pci_dev *pdev)
 	vp->vdev.id.vendor = pdev->subsys_vendor;
 
 	err = -ENODEV;
-	if (!(transitional && cmdline_flag("virtio_pci.force_legacy")))
+	if (!(transitional && cmdline_bool("virtio_pci.force_legacy")))
 		err = virtio_pci_modern_probe(vp);
 	if (err && transitional)
 		err = virtio_pci_legacy_probe(vp);

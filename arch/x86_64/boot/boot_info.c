@@ -47,10 +47,14 @@ static void add_region(uint64_t base, uint64_t length, uint32_t type)
 	r->type = type;
 }
 
+/* The loader's memory may be reused later, so keep what fits and how
+ * much there was; the kernel's command-line parser reports a cut. */
 static void copy_cmdline(const char *s)
 {
-	if (s)
-		strncpy(boot_info.cmdline, s, BOOT_CMDLINE_MAX - 1);
+	if (!s)
+		return;
+	boot_info.cmdline_len = strlen(s);
+	strncpy(boot_info.cmdline, s, BOOT_CMDLINE_MAX - 1);
 }
 
 /* --- multiboot2 --------------------------------------------------------- */

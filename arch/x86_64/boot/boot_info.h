@@ -11,8 +11,8 @@
 #define ARCH_X86_64_BOOT_BOOT_INFO_H
 
 #define BOOT_INFO_MAGIC	  0x564f5342u /* "BSOV" */
-#define BOOT_INFO_VERSION 1
-#define BOOT_INFO_SIZE	  4152 /* sizeof(struct boot_info), for assembly */
+#define BOOT_INFO_VERSION 2	      /* 2: a 4 KiB command line and its sent length */
+#define BOOT_INFO_SIZE	  7232	      /* sizeof(struct boot_info), for assembly */
 
 /*
  * The 64-bit entry for loaders that are already in long mode (the EFI
@@ -55,7 +55,10 @@ struct boot_framebuffer {
 };
 
 #define BOOT_MAX_REGIONS 128
-#define BOOT_CMDLINE_MAX 1024
+/* Multiboot2 and PVH pass a command line of any length and Linux takes at
+ * least 2048 characters (COMMAND_LINE_SIZE on x86); a longer one is cut
+ * here, and cmdline_len tells the kernel so it can say what was lost. */
+#define BOOT_CMDLINE_MAX 4096
 
 struct boot_info {
 	uint32_t magic;	  /* BOOT_INFO_MAGIC */
@@ -64,7 +67,10 @@ struct boot_info {
 	uint32_t nregions;
 	uint64_t rsdp;	    /* physical address of the ACPI RSDP, 0 if unknown */
 	uint64_t entry_tsc; /* TSC when the kernel was entered (boot timing) */
-	char cmdline[BOOT_CMDLINE_MAX];
+	/* The length of the command line the loader had; more than
+	 * strlen(cmdline) when it did not fit (the kernel reports that). */
+	uint64_t cmdline_len;
+	char cmdline[BOOT_CMDLINE_MAX]; /* NUL-terminated */
 	struct mem_region regions[BOOT_MAX_REGIONS];
 	struct boot_framebuffer fb;
 };
