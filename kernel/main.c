@@ -71,9 +71,13 @@ noreturn void kmain(bool boot_info_ok)
 {
 	console_init();
 	setvbuf(stdout, NULL, _IONBF, 0); /* every printf reaches the wire at once */
-	if (!boot_info_ok)
-		panic("boot: the loader's information is invalid (path %s)",
-		      boot_path_name(boot_info.path));
+	if (!boot_info_ok) {
+		char why[200];
+
+		boot_info_problem(why, sizeof why);
+		panic("boot: the loader's information is invalid (path %s): %s",
+		      boot_path_name(boot_info.path), why);
+	}
 
 	gdt_init();
 	idt_init();

@@ -33,8 +33,8 @@ static void bad(const char *text, const char *reason)
 	const char *why = NULL;
 	int err = ip_static_parse(text, &ip, &why);
 
-	CHECK(err != 0 && why && strstr(why, reason) && ip.addr == 42,
-	      "'%s' refused, because: %s", text, why ? why : "(none)");
+	CHECK(err != 0 && why && strstr(why, reason) && ip.addr == 42, "'%s' refused, because: %s",
+	      text, why ? why : "(none)");
 	CHECK(ip_static_check(text) == why, "'%s': the option's check says the same", text);
 }
 

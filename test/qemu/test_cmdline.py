@@ -5,7 +5,8 @@
     self-test prints it back unchanged, and the last word still counts.
   - A line longer than the kernel holds (4,095 characters) is cut at a word
     boundary and the cut is reported with the count and the lost word; the
-    words before it still count (PVH and GRUB).
+    words before it still count (PVH and GRUB). Past what QEMU's PVH ROM
+    holds, the panic says so.
   - Bad words (`=x`, an unterminated quote, a bad boolean, number or
     address, an out-of-range timeout) are each reported by name, and every
     other word is kept; given twice, the last value wins.
@@ -19,7 +20,7 @@ import re
 import pytest
 
 from net_helpers import shell, user_netdev, wait_address
-from qemu import KERNEL, STATUS_HALT, STATUS_PASS, grub_delivered_cmdline, make_iso
+from qemu import KERNEL, STATUS_HALT, STATUS_PANIC, STATUS_PASS, grub_delivered_cmdline, make_iso
 
 PASS_WORD = "test=boot,newlib"
 
@@ -87,6 +88,18 @@ def test_overlong_command_line_is_cut_loudly(qemu, path, length):
     last_whole = kept[:cut_at].split()[-1]
     assert f"unknown option '{last_whole}'" in log, "the last whole word is still read"
     assert f"unknown option '{kept[cut_at:]}'" not in log, "the cut word is not read as a word"
+
+
+def test_line_too_long_for_qemus_pvh_rom_is_explained(qemu):
+    """Past what QEMU's PVH ROM holds, its start_info is overwritten before
+    the kernel runs: nothing to recover, but the panic says why."""
+    cmdline = PASS_WORD + " pad.x=y" * 600
+    vm = qemu(machine="q35", kernel=KERNEL, append=cmdline)
+    status, log = vm.run_to_exit()
+    assert status == STATUS_PANIC
+    assert re.search(r"PANIC: boot: the loader's information is invalid \(path pvh\): the PVH "
+                     r"start_info at 0x[0-9a-f]+ has magic 0x[0-9a-f]{8}, expected 0x336ec578 "
+                     r"\(a command line too long for QEMU's PVH ROM", log), log[-2000:]
 
 
 def test_bad_words_are_reported_and_the_rest_kept(qemu):

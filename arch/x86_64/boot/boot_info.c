@@ -11,6 +11,7 @@
  *  - EFI: our loader fills a struct boot_info itself; entry.S copied it.
  */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arch/x86_64/boot/boot_info.h"
@@ -158,12 +159,20 @@ struct hvm_memmap_entry {
 	uint32_t type, reserved;
 };
 
+/* What a rejected start_info held, kept for boot_info_problem(): this
+ * runs before the console exists, so nothing can be printed yet. */
+static uint64_t pvh_info_addr;
+static uint32_t pvh_seen_magic;
+
 static bool parse_pvh(uint64_t info)
 {
 	const struct hvm_start_info *si = (const void *)(uintptr_t)info;
 
-	if (si->magic != HVM_START_MAGIC)
+	if (si->magic != HVM_START_MAGIC) {
+		pvh_info_addr = info;
+		pvh_seen_magic = si->magic;
 		return false;
+	}
 	if (si->cmdline_paddr)
 		copy_cmdline((const char *)(uintptr_t)si->cmdline_paddr);
 	boot_info.rsdp = si->rsdp_paddr;
@@ -210,4 +219,20 @@ bool boot_entry(uint32_t path, uint64_t info, uint64_t entry_tsc)
 	boot_info.path = path;
 	boot_info.entry_tsc = entry_tsc;
 	return ok;
+}
+
+void boot_info_problem(char *buf, size_t size)
+{
+	if (pvh_info_addr == 0) {
+		snprintf(buf, size, "magic 0x%x or version %u, expected 0x%x version %u",
+			 boot_info.magic, boot_info.version, BOOT_INFO_MAGIC, BOOT_INFO_VERSION);
+		return;
+	}
+	/* QEMU's PVH option ROM copies the command line into a buffer just
+	 * below its start_info: a line of more than about 4,120 characters
+	 * runs over it, and the magic then reads as text. */
+	snprintf(buf, size,
+		 "the PVH start_info at 0x%llx has magic 0x%08x, expected 0x%08x (a command line "
+		 "too long for QEMU's PVH ROM, about 4,120 characters, overwrites it)",
+		 (unsigned long long)pvh_info_addr, pvh_seen_magic, HVM_START_MAGIC);
 }

@@ -31,6 +31,7 @@
 
 #ifndef __ASSEMBLY__
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Memory region types, after translation from e820 / multiboot2 / UEFI. */
@@ -84,6 +85,9 @@ const char *boot_path_name(uint32_t path);
 
 /* Fills boot_info from what the loader handed over (entry.S calls it). */
 bool boot_entry(uint32_t path, uint64_t info, uint64_t entry_tsc);
+
+/* When boot_entry() returned false: what was wrong, for kmain's panic. */
+void boot_info_problem(char *buf, size_t size);
 
 #endif /* __ASSEMBLY__ */
 #endif
