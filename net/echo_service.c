@@ -57,8 +57,7 @@ static void es_udp_recv(void *arg, struct udp_pcb *pcb, struct pbuf *p, const ip
 /* ---- TCP -------------------------------------------------------------------- */
 
 struct echo_conn {
-	struct conn conn;
-	struct tcp_pcb *pcb;
+	struct tcp_conn tc; /* first: tcp_service_accept allocates the struct */
 	struct pbuf *queue; /* received, not yet written back */
 	u16_t offset;	    /* into queue's first pbuf */
 	bool closing;	    /* the peer closed: close once the queue is written */
@@ -81,7 +80,7 @@ static void es_free(struct echo_conn *c)
 {
 	if (c->queue)
 		pbuf_free(c->queue);
-	conn_close(&c->conn, sys_now());
+	conn_close(&c->tc.conn, sys_now());
 	free(c);
 }
 
@@ -90,7 +89,7 @@ static void es_free(struct echo_conn *c)
  * gone. */
 static err_t es_close(struct echo_conn *c, bool reset)
 {
-	struct tcp_pcb *pcb = c->pcb;
+	struct tcp_pcb *pcb = c->tc.pcb;
 
 	es_free(c);
 	return tcp_service_close(pcb, reset);
@@ -100,14 +99,14 @@ static err_t es_close(struct echo_conn *c, bool reset)
 static err_t es_push(struct echo_conn *c)
 {
 	u32_t written = 0;
-	u16_t in_flight = (u16_t)(TCP_SND_BUF - tcp_sndbuf(c->pcb));
+	u16_t in_flight = (u16_t)(TCP_SND_BUF - tcp_sndbuf(c->tc.pcb));
 
-	if (c->conn.waiting)
+	if (c->tc.conn.waiting)
 		return ERR_OK; /* no slot yet: es_activate comes back */
 	while (c->queue) {
 		struct pbuf *q = c->queue;
 		u16_t left = q->len - c->offset;
-		u16_t room = tcp_sndbuf(c->pcb);
+		u16_t room = tcp_sndbuf(c->tc.pcb);
 		u16_t n;
 
 		if (in_flight + written >= NET_ECHO_SEND_MAX)
@@ -117,7 +116,7 @@ static err_t es_push(struct echo_conn *c)
 		n = left < room ? left : room;
 		if (n == 0 && left != 0)
 			break;
-		if (n && tcp_write(c->pcb, (u8_t *)q->payload + c->offset, n,
+		if (n && tcp_write(c->tc.pcb, (u8_t *)q->payload + c->offset, n,
 				   TCP_WRITE_FLAG_COPY | (n < left || q->next ? TCP_WRITE_FLAG_MORE
 									      : 0)) != ERR_OK)
 			break; /* out of segments: the sent callback retries */
@@ -133,12 +132,12 @@ static err_t es_push(struct echo_conn *c)
 	}
 	if (written) {
 		echo_stats.tcp_bytes += written;
-		tcp_recved(c->pcb, (u16_t)written);
-		tcp_output(c->pcb);
+		tcp_recved(c->tc.pcb, (u16_t)written);
+		tcp_output(c->tc.pcb);
 	}
 	if (c->closing && !c->queue)
 		return es_close(c, false);
-	conn_set_busy(&c->conn, c->queue || tcp_sndqueuelen(c->pcb), sys_now());
+	conn_set_busy(&c->tc.conn, c->queue || tcp_sndqueuelen(c->tc.pcb), sys_now());
 	return ERR_OK;
 }
 
@@ -150,7 +149,7 @@ static err_t es_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 		c->closing = true;
 		return es_push(c);
 	}
-	conn_progress(&c->conn, sys_now());
+	conn_progress(&c->tc.conn, sys_now());
 	if (c->queue)
 		pbuf_cat(c->queue, p);
 	else
@@ -162,7 +161,7 @@ static err_t es_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 {
 	struct echo_conn *c = arg;
 
-	conn_progress(&c->conn, sys_now());
+	conn_progress(&c->tc.conn, sys_now());
 	return es_push(c);
 }
 
@@ -176,30 +175,28 @@ static void es_end(struct conn *conn, enum conn_end why)
 {
 	struct echo_conn *c = (struct echo_conn *)conn;
 
-	es_close(c, c->queue || tcp_sndqueuelen(c->pcb));
+	es_close(c, c->queue || tcp_sndqueuelen(c->tc.pcb));
 }
 
 static void es_activate(struct conn *conn)
 {
 	struct echo_conn *c = (struct echo_conn *)conn;
 
-	tcp_service_activated(c->pcb);
+	tcp_service_activated(c->tc.pcb);
 	es_push(c);
 }
 
+static const struct tcp_service_callbacks es_callbacks = {
+	.recv = es_recv, .sent = es_sent, .err = es_err};
+
 static err_t es_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	struct echo_conn *c;
+	err_t status =
+		tcp_service_accept(pcb, err, sizeof(struct echo_conn), &echo_pool, &es_callbacks);
 
-	if (err != ERR_OK || !pcb)
-		return ERR_VAL;
-	c = calloc(1, sizeof *c);
-	if (!c)
-		return ERR_MEM; /* lwIP resets the connection */
-	c->pcb = pcb;
-	echo_stats.tcp_conns++;
-	tcp_service_attach(pcb, c, &c->conn, &echo_pool, es_recv, es_sent, es_err);
-	return ERR_OK;
+	if (status == ERR_OK)
+		echo_stats.tcp_conns++;
+	return status;
 }
 
 void echo_service_start(void)

@@ -61,8 +61,7 @@
 struct http_stats http_stats;
 
 struct http_conn {
-	struct conn conn;
-	struct tcp_pcb *pcb;
+	struct tcp_conn tc;   /* first: tcp_service_accept allocates the struct */
 	struct pbuf *pending; /* received, not yet copied into buf */
 	bool peer_closed;     /* the client sent FIN */
 	size_t len;
@@ -156,15 +155,15 @@ static size_t hs_build(int status, bool head_only, bool keep_alive)
 static bool hs_write(struct http_conn *c, int status, bool head_only, bool keep_alive)
 {
 	size_t n = hs_build(status, head_only, keep_alive);
-	size_t in_flight = TCP_SND_BUF - tcp_sndbuf(c->pcb);
+	size_t in_flight = TCP_SND_BUF - tcp_sndbuf(c->tc.pcb);
 
 	if (in_flight && in_flight + n > NET_HTTP_SEND_MAX)
 		return false;
-	if (n > tcp_sndbuf(c->pcb) ||
-	    tcp_write(c->pcb, hs_out, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
+	if (n > tcp_sndbuf(c->tc.pcb) ||
+	    tcp_write(c->tc.pcb, hs_out, (u16_t)n, TCP_WRITE_FLAG_COPY) != ERR_OK)
 		return false; /* segments or heap short: the sent callback retries */
-	tcp_output(c->pcb);
-	conn_set_busy(&c->conn, true, sys_now());
+	tcp_output(c->tc.pcb);
+	conn_set_busy(&c->tc.conn, true, sys_now());
 	hs_count(status);
 	return true;
 }
@@ -173,7 +172,7 @@ static bool hs_write(struct http_conn *c, int status, bool head_only, bool keep_
  * does not read what it was sent. ERR_ABRT if the pcb is gone. */
 static err_t hs_close(struct http_conn *c, bool reset)
 {
-	struct tcp_pcb *pcb = c->pcb;
+	struct tcp_pcb *pcb = c->tc.pcb;
 
 	if (c->pending) {
 		/* Taken, so that closing with unread data does not reset the
@@ -181,7 +180,7 @@ static err_t hs_close(struct http_conn *c, bool reset)
 		tcp_recved(pcb, c->pending->tot_len);
 		pbuf_free(c->pending);
 	}
-	conn_close(&c->conn, sys_now());
+	conn_close(&c->tc.conn, sys_now());
 	free(c);
 	return tcp_service_close(pcb, reset);
 }
@@ -198,7 +197,7 @@ static void hs_fill(struct http_conn *c)
 		pbuf_copy_partial(c->pending, c->buf + c->len, n, 0);
 		c->len += n;
 		c->pending = pbuf_free_header(c->pending, n);
-		tcp_recved(c->pcb, n);
+		tcp_recved(c->tc.pcb, n);
 	}
 }
 
@@ -213,16 +212,16 @@ static err_t hs_advance(struct http_conn *c)
 {
 	struct http_request req;
 
-	if (c->conn.waiting)
+	if (c->tc.conn.waiting)
 		return ERR_OK; /* no slot yet: hs_activate comes back */
 	for (;;) {
 		hs_fill(c);
 		if (c->len == 0) {
-			conn_request_end(&c->conn);
+			conn_request_end(&c->tc.conn);
 			break;
 		}
 		if (!http_request_parse(c->buf, c->len, &req)) {
-			conn_request_begin(&c->conn, sys_now());
+			conn_request_begin(&c->tc.conn, sys_now());
 			break;
 		}
 		if (req.status == 0 && !hs_is_page(&req))
@@ -230,7 +229,7 @@ static err_t hs_advance(struct http_conn *c)
 		if (!hs_write(c, req.status ? req.status : 200, req.method == HTTP_HEAD,
 			      req.keep_alive))
 			return ERR_OK; /* no room: hs_sent comes back */
-		conn_request_end(&c->conn);
+		conn_request_end(&c->tc.conn);
 		if (!req.keep_alive)
 			return hs_close(c, false);
 		c->len -= req.length;
@@ -254,7 +253,7 @@ static err_t hs_recv(void *arg, struct tcp_pcb *pcb, struct pbuf *p, err_t err)
 	if (c->pending)
 		return ERR_MEM; /* lwIP keeps it and offers it again */
 	c->pending = p;
-	conn_progress(&c->conn, sys_now());
+	conn_progress(&c->tc.conn, sys_now());
 	return hs_advance(c);
 }
 
@@ -263,9 +262,9 @@ static err_t hs_sent(void *arg, struct tcp_pcb *pcb, u16_t len)
 	struct http_conn *c = arg;
 	uint32_t now = sys_now();
 
-	conn_progress(&c->conn, now);
+	conn_progress(&c->tc.conn, now);
 	if (tcp_sndqueuelen(pcb) == 0)
-		conn_set_busy(&c->conn, false, now);
+		conn_set_busy(&c->tc.conn, false, now);
 	return hs_advance(c);
 }
 
@@ -276,7 +275,7 @@ static void hs_err(void *arg, err_t err)
 	/* The pcb is already gone. */
 	if (c->pending)
 		pbuf_free(c->pending);
-	conn_close(&c->conn, sys_now());
+	conn_close(&c->tc.conn, sys_now());
 	free(c);
 }
 
@@ -287,11 +286,11 @@ static void hs_end(struct conn *conn, enum conn_end why)
 {
 	struct http_conn *c = (struct http_conn *)conn;
 
-	if (tcp_sndqueuelen(c->pcb)) {
+	if (tcp_sndqueuelen(c->tc.pcb)) {
 		hs_close(c, true);
 		return;
 	}
-	if (c->conn.waiting)
+	if (c->tc.conn.waiting)
 		hs_write(c, 503, false, false);
 	else if (why == CONN_REQUEST_TIMEOUT)
 		hs_write(c, 408, false, false);
@@ -302,22 +301,16 @@ static void hs_activate(struct conn *conn)
 {
 	struct http_conn *c = (struct http_conn *)conn;
 
-	tcp_service_activated(c->pcb);
+	tcp_service_activated(c->tc.pcb);
 	hs_advance(c);
 }
 
+static const struct tcp_service_callbacks hs_callbacks = {
+	.recv = hs_recv, .sent = hs_sent, .err = hs_err};
+
 static err_t hs_accept(void *arg, struct tcp_pcb *pcb, err_t err)
 {
-	struct http_conn *c;
-
-	if (err != ERR_OK || !pcb)
-		return ERR_VAL;
-	c = calloc(1, sizeof *c);
-	if (!c)
-		return ERR_MEM; /* lwIP resets the connection */
-	c->pcb = pcb;
-	tcp_service_attach(pcb, c, &c->conn, &http_pool, hs_recv, hs_sent, hs_err);
-	return ERR_OK;
+	return tcp_service_accept(pcb, err, sizeof(struct http_conn), &http_pool, &hs_callbacks);
 }
 
 void http_server_start(void)

@@ -15,6 +15,8 @@
  * pool runs dry tcp_alloc() may take it back with tcp_kill_prio(), as it
  * takes TIME-WAIT and LAST-ACK ones, instead of refusing a new connection.
  */
+#include <stdlib.h>
+
 #include "kernel/lib/log.h"
 #include "lwip/sys.h"
 #include "net/tcp_service.h"
@@ -38,16 +40,25 @@ bool tcp_service_listen(u16_t port, u8_t backlog, tcp_accept_fn accept)
 	return true;
 }
 
-void tcp_service_attach(struct tcp_pcb *pcb, void *arg, struct conn *conn, struct conn_pool *pool,
-			tcp_recv_fn recv, tcp_sent_fn sent, tcp_err_fn err)
+err_t tcp_service_accept(struct tcp_pcb *pcb, err_t err, size_t size, struct conn_pool *pool,
+			 const struct tcp_service_callbacks *cb)
 {
-	tcp_arg(pcb, arg);
-	tcp_recv(pcb, recv);
-	tcp_sent(pcb, sent);
-	tcp_err(pcb, err);
+	struct tcp_conn *c;
+
+	if (err != ERR_OK || !pcb)
+		return ERR_VAL;
+	c = calloc(1, size);
+	if (!c)
+		return ERR_MEM;
+	c->pcb = pcb;
+	tcp_arg(pcb, c);
+	tcp_recv(pcb, cb->recv);
+	tcp_sent(pcb, cb->sent);
+	tcp_err(pcb, cb->err);
 	tcp_nagle_disable(pcb);
-	if (!conn_open(pool, conn, sys_now()))
+	if (!conn_open(pool, &c->conn, sys_now()))
 		tcp_backlog_delayed(pcb);
+	return ERR_OK;
 }
 
 void tcp_service_activated(struct tcp_pcb *pcb)

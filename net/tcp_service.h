@@ -15,12 +15,29 @@
  * (handshaking or waiting for a slot); false, with a message, if not. */
 bool tcp_service_listen(u16_t port, u8_t backlog, tcp_accept_fn accept);
 
-/* An accepted connection: its callbacks (arg is the service's state, which
- * holds `conn`), no Nagle (answers are written whole), and its place in the
- * pool. If the pool is full it waits, counted against the listen backlog
- * (tcp_backlog_delayed), until the pool's activate callback. */
-void tcp_service_attach(struct tcp_pcb *pcb, void *arg, struct conn *conn, struct conn_pool *pool,
-			tcp_recv_fn recv, tcp_sent_fn sent, tcp_err_fn err);
+/* How every service's connection struct begins: its place in the pool
+ * and its pcb. */
+struct tcp_conn {
+	struct conn conn;
+	struct tcp_pcb *pcb;
+};
+
+/* The lwIP callbacks a service gives each of its connections. */
+struct tcp_service_callbacks {
+	tcp_recv_fn recv;
+	tcp_sent_fn sent;
+	tcp_err_fn err;
+};
+
+/* For a service's accept callback, which returns what this returns. A
+ * zeroed connection of `size` bytes (a struct that begins with a struct
+ * tcp_conn) becomes the arg of cb's callbacks; no Nagle (answers are
+ * written whole); it takes its place in the pool or, if the pool is full,
+ * waits, counted against the listen backlog (tcp_backlog_delayed), until
+ * the pool's activate callback. An error lwIP reported, or ERR_MEM (lwIP
+ * then resets the connection), leaves nothing allocated. */
+err_t tcp_service_accept(struct tcp_pcb *pcb, err_t err, size_t size, struct conn_pool *pool,
+			 const struct tcp_service_callbacks *cb);
 
 /* A waiting connection got its slot. */
 void tcp_service_activated(struct tcp_pcb *pcb);
