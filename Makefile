@@ -45,7 +45,7 @@ LIBGCC   := $(shell $(KCC) -print-libgcc-file-name)
 # is a separate program with its own rules.
 KDIRS := arch/x86_64/boot arch/x86_64 \
 	 kernel/lib kernel/console kernel/shell kernel/selftest kernel/mm kernel/libc \
-	 kernel/acpi kernel/irq kernel/time kernel/pci kernel/block kernel/netdev kernel \
+	 kernel/acpi kernel/irq kernel/time kernel/smp kernel/pci kernel/block kernel/netdev kernel \
 	 virtio virtio/ring virtio/transport drivers net test/kernel
 KSRCS := $(foreach d,$(KDIRS),$(sort $(wildcard $(d)/*.c $(d)/*.S)))
 

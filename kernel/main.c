@@ -10,6 +10,7 @@
 #include "arch/x86_64/boot/boot_info.h"
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/paging.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/phys_range.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
@@ -69,6 +70,9 @@ static void print_banner(void)
 
 noreturn void kmain(bool boot_info_ok)
 {
+	/* First: interrupt handlers and the clock find their CPU through GS. */
+	boot_cpu.apic_id = cpuid_apic_id();
+	percpu_install(&boot_cpu);
 	console_init();
 	setvbuf(stdout, NULL, _IONBF, 0); /* every printf reaches the wire at once */
 	if (!boot_info_ok) {
@@ -79,7 +83,6 @@ noreturn void kmain(bool boot_info_ok)
 		      boot_path_name(boot_info.path), why);
 	}
 
-	gdt_init();
 	idt_init();
 	/* Before anything uses the memory map: drop what the CPU cannot
 	 * address, so neither the allocator nor the page tables see it. */

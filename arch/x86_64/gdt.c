@@ -4,35 +4,19 @@
  * still needs a code segment with L=1, a data segment for SS, and a TSS: it
  * holds the interrupt stack table (IST), from which the CPU takes a known-good
  * stack for a double fault, so that a kernel stack overflow produces a dump
- * instead of a triple fault and a silent reset.
+ * instead of a triple fault and a silent reset. Each CPU has its own
+ * tables (arch/x86_64/gdt.h says why); arch/x86_64/percpu.c owns them.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "arch/x86_64/trap.h"
+#include "arch/x86_64/gdt.h"
 
-struct tss {
-	uint32_t reserved0;
-	uint64_t rsp[3];
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t iomap_base;
-} __attribute__((packed));
-
-#define GDT_KERNEL_CODE 0x08
-#define GDT_KERNEL_DATA 0x10
-#define GDT_TSS		0x18
-
-static uint64_t gdt[5] __attribute__((aligned(16)));
-static struct tss tss __attribute__((aligned(16)));
-static uint8_t ist1_stack[8192] __attribute__((aligned(16)));
-
-void gdt_init(void)
+void gdt_load(struct cpu_tables *t, void *ist1_top)
 {
-	uint64_t base = (uint64_t)(uintptr_t)&tss;
-	uint64_t limit = sizeof(tss) - 1;
+	uint64_t *gdt = t->gdt;
+	uint64_t base = (uint64_t)(uintptr_t)&t->tss;
+	uint64_t limit = sizeof(t->tss) - 1;
 
 	gdt[0] = 0;
 	gdt[1] = 0x00af9a000000ffffull; /* code: present, DPL 0, L=1 */
@@ -42,14 +26,14 @@ void gdt_init(void)
 		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
 	gdt[4] = base >> 32;
 
-	memset(&tss, 0, sizeof(tss));
-	tss.ist[0] = (uint64_t)(uintptr_t)(ist1_stack + sizeof(ist1_stack));
-	tss.iomap_base = sizeof(tss); /* no I/O permission bitmap */
+	memset(&t->tss, 0, sizeof(t->tss));
+	t->tss.ist[0] = (uint64_t)(uintptr_t)ist1_top;
+	t->tss.iomap_base = sizeof(t->tss); /* no I/O permission bitmap */
 
 	struct {
 		uint16_t limit;
 		uint64_t base;
-	} __attribute__((packed)) ptr = {sizeof(gdt) - 1, (uint64_t)(uintptr_t)gdt};
+	} __attribute__((packed)) ptr = {sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)gdt};
 
 	__asm__ volatile("lgdt %0\n\t"
 			 "pushq %1\n\t"

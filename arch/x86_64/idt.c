@@ -2,7 +2,8 @@
  * The Interrupt Descriptor Table (Intel SDM vol. 3, 6.10-6.14): 256 gates,
  * each pointing at a 16-byte stub in isr.S. All are interrupt gates, so the
  * CPU clears IF on entry: handlers run with interrupts off, as the
- * interrupt path in docs/ARCHITECTURE.md promises. The double fault and NMI gates use IST1, a separate stack.
+ * interrupt path in docs/ARCHITECTURE.md promises. The double fault and NMI
+ * gates use IST1, a separate stack.
  */
 #include <stdint.h>
 
@@ -38,6 +39,13 @@ void idt_init(void)
 			.offset_high = addr >> 32,
 		};
 	}
+	idt_load();
+}
+
+/* One IDT serves every CPU: the gates are the same everywhere, and IST1
+ * names a slot in the TSS, which each CPU has its own of. */
+void idt_load(void)
+{
 	struct {
 		uint16_t limit;
 		uint64_t base;

@@ -1,7 +1,8 @@
 /*
  * The CPU's interrupt flag (RFLAGS.IF, Intel SDM vol. 3A, 6.8.1): turning
  * interrupts off around code that shares state with an interrupt handler,
- * and waiting for the next interrupt. One CPU, so that is the whole lock.
+ * and waiting for the next interrupt. All work runs on the boot CPU for now
+ * (the others only take their own tick), so that is the whole lock.
  */
 #ifndef ARCH_X86_64_IRQFLAGS_H
 #define ARCH_X86_64_IRQFLAGS_H

@@ -36,6 +36,9 @@
 #define LVT_MASKED	     (1u << 16)
 #define LVT_DELIVERY_NMI     (4u << 8)
 #define LVT_TIMER_PERIODIC   (1u << 17)
+#define ICR_FIXED	     (0u << 8)
+#define ICR_INIT	     (5u << 8)
+#define ICR_STARTUP	     (6u << 8)
 #define ICR_DELIVERY_PENDING (1u << 12)
 #define ICR_LEVEL_ASSERT     (1u << 14)
 #define ICR_DEST_SELF	     (1u << 18) /* destination shorthand 01 */
@@ -63,7 +66,11 @@ static void lapic_write(uint32_t reg, uint32_t v)
 	mmio_write32(lapic + reg, v);
 }
 
-void lapic_init(uint64_t phys)
+static uint64_t lapic_phys;
+
+/* Leave x2APIC mode if the firmware chose it, and enable the APIC at
+ * lapic_phys in xAPIC mode. The MSR is per CPU: every CPU does this. */
+static void lapic_enable_xapic(void)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 
@@ -73,17 +80,29 @@ void lapic_init(uint64_t phys)
 		base &= ~(APIC_BASE_X2APIC | APIC_BASE_ENABLE);
 		wrmsr(MSR_APIC_BASE, base);
 	}
-	/* The MADT's address: one the CPU cannot address would #GP in the
-	 * wrmsr below, so keep the base the firmware left instead. */
-	if (!ioremap(phys, LAPIC_MMIO_SIZE)) {
-		printf("error: lapic: MADT address %#llx cannot be mapped; keeping %#llx\n",
-		       (unsigned long long)phys, (unsigned long long)(base & APIC_BASE_ADDR));
-		phys = base & APIC_BASE_ADDR;
-	}
-	base = (base & ~APIC_BASE_ADDR) | (phys & APIC_BASE_ADDR) | APIC_BASE_ENABLE;
+	base = (base & ~APIC_BASE_ADDR) | (lapic_phys & APIC_BASE_ADDR) | APIC_BASE_ENABLE;
 	wrmsr(MSR_APIC_BASE, base);
-	lapic = phys_to_virt(phys);
+}
 
+void lapic_init(uint64_t phys)
+{
+	/* The MADT's address: one the CPU cannot address would #GP in the
+	 * wrmsr, so keep the base the firmware left instead. */
+	if (!ioremap(phys, LAPIC_MMIO_SIZE)) {
+		uint64_t kept = rdmsr(MSR_APIC_BASE) & APIC_BASE_ADDR;
+
+		printf("error: lapic: MADT address %#llx cannot be mapped; keeping %#llx\n",
+		       (unsigned long long)phys, (unsigned long long)kept);
+		phys = kept;
+	}
+	lapic_phys = phys;
+	lapic = phys_to_virt(phys);
+	lapic_cpu_init();
+}
+
+void lapic_cpu_init(void)
+{
+	lapic_enable_xapic();
 	/* Accept every priority class. */
 	lapic_write(LAPIC_TPR, 0);
 	/* LINT0 carries the 8259's ExtINT in virtual-wire mode: the PIC is
@@ -131,14 +150,38 @@ uint32_t lapic_read_esr(void)
 	return lapic_read(LAPIC_ESR);
 }
 
-void lapic_send_self_ipi(uint8_t vector)
+/* Send an IPI with `low` (delivery mode, level, vector) to the LAPIC with
+ * this id (physical destination mode), and wait until the local APIC has
+ * handed it to the bus: the pending bit says nothing about the target. */
+static void lapic_send_ipi_raw(uint32_t apic_id, uint32_t low)
 {
-	/* Writing the low half sends the IPI; the destination field (high
-	 * half) is ignored with the "self" shorthand. */
-	lapic_write(LAPIC_ICR_HIGH, 0);
-	lapic_write(LAPIC_ICR_LOW, ICR_DEST_SELF | ICR_LEVEL_ASSERT | vector);
+	lapic_write(LAPIC_ICR_HIGH, apic_id << 24);
+	lapic_write(LAPIC_ICR_LOW, low);
 	while (lapic_read(LAPIC_ICR_LOW) & ICR_DELIVERY_PENDING)
 		cpu_relax();
+}
+
+void lapic_send_self_ipi(uint8_t vector)
+{
+	/* The destination field is ignored with the "self" shorthand. */
+	lapic_send_ipi_raw(0, ICR_DEST_SELF | ICR_LEVEL_ASSERT | vector);
+}
+
+void lapic_send_init(uint32_t apic_id)
+{
+	lapic_send_ipi_raw(apic_id, ICR_INIT | ICR_LEVEL_ASSERT);
+}
+
+void lapic_send_startup(uint32_t apic_id, uint64_t page)
+{
+	/* The vector field is the page number: the AP starts in real mode at
+	 * CS = page >> 4, IP = 0 (SDM 8.4.4.1 and 10.6.1). */
+	lapic_send_ipi_raw(apic_id, ICR_STARTUP | (uint32_t)(page >> 12));
+}
+
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector)
+{
+	lapic_send_ipi_raw(apic_id, ICR_FIXED | ICR_LEVEL_ASSERT | vector);
 }
 
 void lapic_timer_periodic(uint8_t vector, uint32_t initial_count)

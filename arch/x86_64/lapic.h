@@ -13,8 +13,13 @@
 
 #define LAPIC_DEFAULT_ADDR 0xfee00000ull
 
-/* Enable the LAPIC at physical address `phys` in xAPIC (MMIO) mode. */
+/* Map the LAPIC at physical address `phys` and enable the boot CPU's in
+ * xAPIC (MMIO) mode. Every LAPIC answers at the same address, each CPU
+ * reaching its own. */
 void lapic_init(uint64_t phys);
+/* Enable this CPU's LAPIC (after lapic_init() on the boot CPU): the
+ * application processors call it as they start. */
+void lapic_cpu_init(void);
 bool lapic_enabled(void);
 void lapic_eoi(void);
 uint32_t lapic_id(void);
@@ -23,6 +28,13 @@ uint32_t lapic_version(void);
 uint32_t lapic_read_esr(void);
 /* Send `vector` to ourselves (fixed delivery, edge): used by the self-tests. */
 void lapic_send_self_ipi(uint8_t vector);
+
+/* Inter-processor interrupts to the LAPIC with this id: INIT resets the
+ * CPU into "wait for startup"; STARTUP (SIPI) starts it in real mode at
+ * `page` (4 KiB aligned, below 1 MiB); a fixed IPI sends `vector`. */
+void lapic_send_init(uint32_t apic_id);
+void lapic_send_startup(uint32_t apic_id, uint64_t page);
+void lapic_send_ipi(uint32_t apic_id, uint8_t vector);
 
 /* The LAPIC timer counts down from an initial count at the bus clock divided
  * by LAPIC_TIMER_DIVIDE. */

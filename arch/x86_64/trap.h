@@ -42,8 +42,10 @@ void trap_dispatch(struct trap_frame *tf); /* called by isr.S */
 typedef void trap_irq_handler_fn(unsigned vector);
 void trap_set_irq_handler(trap_irq_handler_fn *fn);
 
-/* Set up GDT (with TSS) and IDT. */
-void gdt_init(void);
+/* Build the IDT and load it on this CPU (the boot CPU, once); idt_load()
+ * loads the same IDT on another CPU. The GDT and TSS are per CPU
+ * (arch/x86_64/percpu.h). */
 void idt_init(void);
+void idt_load(void);
 
 #endif

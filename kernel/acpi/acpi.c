@@ -257,6 +257,38 @@ static void add_dsdt(const struct acpi_sdt_header *fadt)
 	add_table(h);
 }
 
+/* One processor entry of the MADT, kept in the order the table gives (the
+ * first is the boot CPU by convention, not by rule: kernel/smp/ matches the
+ * BSP by its APIC id). Entries with neither "enabled" nor "online capable"
+ * are kept too, as absent CPUs (a hot-plug slot: `-smp 2,maxcpus=4`). */
+static void add_cpu(struct acpi_info *ai, uint32_t apic_id, uint32_t uid, uint32_t flags,
+		    bool x2apic)
+{
+	/* 0xff in an xAPIC entry means "no APIC": such an entry names no CPU. */
+	if (!x2apic && apic_id == 0xff)
+		return;
+	for (unsigned i = 0; i < ai->ncpu_entries; i++) {
+		if (ai->cpus[i].apic_id == apic_id) {
+			pr_warn("acpi: MADT lists APIC id %u twice; the second entry is ignored\n",
+				(unsigned)apic_id);
+			return;
+		}
+	}
+	if (ai->ncpu_entries == ACPI_MAX_CPUS) {
+		ai->ncpus_ignored++;
+		return;
+	}
+	ai->cpus[ai->ncpu_entries++] = (struct acpi_cpu){
+		.apic_id = apic_id,
+		.uid = uid,
+		.usable = flags & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE),
+		.enabled = flags & MADT_CPU_ENABLED,
+		.x2apic = x2apic,
+	};
+	if (flags & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE))
+		ai->ncpus++;
+}
+
 static void parse_madt(const struct acpi_sdt_header *madt)
 {
 	struct acpi_info *ai = &acpi_info;
@@ -283,14 +315,15 @@ static void parse_madt(const struct acpi_sdt_header *madt)
 		}
 		switch (type) {
 		case MADT_LAPIC:
-			if (elen >= 8 &&
-			    (get32(e, 4) & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE)))
-				ai->ncpus++;
+			/* Processor Local APIC (5.2.12.2): UID at 2, APIC id at 3. */
+			if (elen >= 8)
+				add_cpu(ai, e[3], e[2], get32(e, 4), false);
 			break;
 		case MADT_X2APIC:
-			if (elen >= 16 &&
-			    (get32(e, 8) & (MADT_CPU_ENABLED | MADT_CPU_ONLINE_CAPABLE)))
-				ai->ncpus++;
+			/* Processor Local x2APIC (5.2.12.12): id at 4, flags at 8,
+			 * UID at 12. Firmware uses these for ids of 255 and up. */
+			if (elen >= 16)
+				add_cpu(ai, get32(e, 4), get32(e, 12), get32(e, 8), true);
 			break;
 		case MADT_IOAPIC:
 			if (elen < 12)
@@ -332,6 +365,10 @@ static void parse_madt(const struct acpi_sdt_header *madt)
 		}
 		off += elen;
 	}
+	if (ai->ncpus_ignored)
+		pr_warn("acpi: MADT lists %u processor entries beyond the first %u; those CPUs "
+			"are not used\n",
+			ai->ncpus_ignored, ACPI_MAX_CPUS);
 }
 
 static void parse_mcfg(const struct acpi_sdt_header *mcfg)

@@ -40,6 +40,7 @@ void acpi_walk_devices(aml_device_fn fn, void *ctx);
 #define ACPI_MAX_IOAPICS   8
 #define ACPI_MAX_OVERRIDES 16
 #define ACPI_MAX_MCFG	   4
+#define ACPI_MAX_CPUS	   64
 
 struct acpi_ioapic {
 	uint8_t id;
@@ -53,6 +54,15 @@ struct acpi_override {
 	uint16_t flags; /* MPS INTI flags: polarity bits 0-1, trigger bits 2-3 */
 };
 
+/* A processor entry of the MADT (5.2.12.2 local APIC, 5.2.12.12 x2APIC). */
+struct acpi_cpu {
+	uint32_t apic_id;
+	uint32_t uid; /* ACPI processor UID */
+	bool usable;  /* enabled, or online capable: may be started */
+	bool enabled; /* enabled at boot (not just hot-pluggable) */
+	bool x2apic;  /* came from an x2APIC entry */
+};
+
 struct acpi_mcfg {
 	uint64_t base;
 	uint16_t segment;
@@ -63,7 +73,10 @@ struct acpi_info {
 	uint64_t rsdp; /* physical address of the RSDP used */
 	uint8_t rsdp_revision;
 	uint64_t lapic_addr;
-	unsigned ncpus;
+	unsigned ncpus;		/* usable entries in cpus[] */
+	unsigned ncpu_entries;	/* all entries in cpus[], absent ones included */
+	unsigned ncpus_ignored; /* entries beyond ACPI_MAX_CPUS */
+	struct acpi_cpu cpus[ACPI_MAX_CPUS];
 	unsigned nioapics;
 	struct acpi_ioapic ioapics[ACPI_MAX_IOAPICS];
 	unsigned noverrides;

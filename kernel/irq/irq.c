@@ -11,7 +11,10 @@
  * handlers by vector, and signals end-of-interrupt to the LAPIC, which for a
  * level-triggered vector also tells the IOAPIC it may deliver again.
  *
- * One CPU: thread-context changes to the tables run with interrupts off.
+ * Every device interrupt goes to the boot CPU, and the tables change only in
+ * the boot CPU's thread context with interrupts off. The other CPUs
+ * dispatch only their timer vector, whose entry is fixed once timer_init()
+ * has run; the per-vector counts are atomic for them.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +23,7 @@
 #include "arch/x86_64/ioapic.h"
 #include "arch/x86_64/irqflags.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/pic.h"
 #include "arch/x86_64/trap.h"
 #include "kernel/acpi/acpi.h"
@@ -55,7 +59,9 @@ struct vector_desc {
 };
 
 static struct vector_desc vectors[NVECTORS];
-static volatile uint64_t counts[NVECTORS];
+/* Every CPU dispatches (each takes its own timer), so the counts are
+ * atomic; this_cpu()->irqs counts per CPU. */
+static uint64_t counts[NVECTORS];
 static struct irq_action action_pool[MAX_ACTIONS];
 static uint8_t gsi_vector[MAX_GSI]; /* 0: GSI not routed */
 static uint8_t bsp_lapic_id;
@@ -352,7 +358,8 @@ static void irq_dispatch(unsigned vector)
 
 	if (vector >= NVECTORS)
 		return;
-	counts[vector]++;
+	__atomic_fetch_add(&counts[vector], 1, __ATOMIC_RELAXED);
+	this_cpu()->irqs++;
 	/* SDM 10.9: a spurious interrupt does not set an in-service bit, so it
 	 * must not get an EOI (that would retire some other interrupt). */
 	if (vector == VECTOR_SPURIOUS)
@@ -373,7 +380,7 @@ uint64_t irq_vector_count(int vector)
 {
 	if (vector < 0 || vector >= NVECTORS)
 		return 0;
-	return counts[vector];
+	return __atomic_load_n(&counts[vector], __ATOMIC_RELAXED);
 }
 
 static void print_vector(unsigned v)
@@ -401,14 +408,14 @@ static void print_vector(unsigned v)
 		len += snprintf(names + len, sizeof(names) - len, "%s%s", len ? "," : "",
 				a->name ? a->name : "?");
 	printf("0x%02x  %-9s %-24s %llu\n", v, src, len ? names : "(none)",
-	       (unsigned long long)counts[v]);
+	       (unsigned long long)irq_vector_count((int)v));
 }
 
 void irq_print_counts(void)
 {
 	printf("vec   source    handler                  count\n");
 	for (unsigned v = 0x20; v < NVECTORS; v++)
-		if (vectors[v].use != VEC_FREE || counts[v])
+		if (vectors[v].use != VEC_FREE || irq_vector_count((int)v))
 			print_vector(v);
 }
 

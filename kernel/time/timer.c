@@ -11,6 +11,7 @@
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irqflags.h"
 #include "arch/x86_64/lapic.h"
+#include "arch/x86_64/percpu.h"
 #include "arch/x86_64/trap.h"
 #include "arch/x86_64/tsc.h"
 #include "kernel/irq/irq.h"
@@ -22,6 +23,7 @@
 static uint64_t tsc_base;
 static volatile uint64_t ticks;
 static bool tick_running;
+static uint32_t tick_count; /* the LAPIC timer's initial count for one tick */
 
 static struct {
 	tick_fn fn;
@@ -45,11 +47,27 @@ uint64_t timer_ticks(void)
 
 /* ---- the tick ---- */
 
+/* Every CPU takes a tick, and counts it in its own struct percpu; only
+ * the boot CPU's advances timer_ticks() and runs the hooks, which (lwIP's
+ * timers) are not written for several CPUs at once. */
 static void timer_tick(void *ctx)
 {
+	struct percpu *cpu = this_cpu();
+
+	cpu->ticks++;
+	if (cpu->index != 0)
+		return;
 	ticks++;
 	for (unsigned i = 0; i < nhooks; i++)
 		hooks[i].fn(hooks[i].ctx);
+}
+
+void timer_start_this_cpu(void)
+{
+	/* The LAPIC timers all count the same bus clock, so the boot CPU's
+	 * calibration holds for every CPU. */
+	if (tick_running)
+		lapic_timer_periodic(VECTOR_TIMER, tick_count);
 }
 
 int timer_add_tick_hook(tick_fn fn, void *ctx)
@@ -104,8 +122,9 @@ void timer_init(void)
 		pr_err("timer: no periodic tick (vector %#x: %d, LAPIC timer %llu Hz)\n",
 		       VECTOR_TIMER, err, (unsigned long long)lapic_hz);
 	} else {
-		lapic_timer_periodic(VECTOR_TIMER, (uint32_t)(lapic_hz / TIMER_HZ));
+		tick_count = (uint32_t)(lapic_hz / TIMER_HZ);
 		tick_running = true;
+		timer_start_this_cpu();
 	}
 	pr_info("timer: TSC %llu.%03llu MHz (%s), LAPIC timer %llu.%03llu MHz, tick %u Hz\n",
 		(unsigned long long)(tsc_frequency() / 1000000),

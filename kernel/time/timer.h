@@ -13,6 +13,10 @@
 
 /* Measure the clocks and start the tick. After irq_init(). */
 void timer_init(void);
+/* Start the periodic tick on the calling CPU (timer_init() does it on the
+ * boot CPU; kernel/smp/ on each other CPU as it comes up). Its ticks count
+ * in this_cpu()->ticks; only the boot CPU's run the tick hooks. */
+void timer_start_this_cpu(void);
 
 uint64_t time_ns(void);	    /* since timer_init(), monotonic */
 uint64_t timer_ticks(void); /* periodic interrupts delivered so far */

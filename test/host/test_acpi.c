@@ -137,6 +137,20 @@ static void *build_madt(void *mem, uint64_t lapic_override)
 	put32(m, off + 4, 9);
 	put16(m, off + 8, 0xd);
 	off += 10;
+	/* An x2APIC entry (id 300, UID 7, enabled), one repeating APIC id 0
+	 * (ignored with a warning), and an xAPIC entry with id 0xff (no CPU). */
+	m[off] = 9, m[off + 1] = 16;
+	put32(m, off + 4, 300);
+	put32(m, off + 8, 1);
+	put32(m, off + 12, 7);
+	off += 16;
+	m[off] = 9, m[off + 1] = 16;
+	put32(m, off + 4, 0);
+	put32(m, off + 8, 1);
+	off += 16;
+	m[off] = 0, m[off + 1] = 8, m[off + 2] = 9, m[off + 3] = 0xff;
+	put32(m, off + 4, 1);
+	off += 8;
 	/* A local APIC NMI entry, which we skip. */
 	m[off] = 4, m[off + 1] = 6, m[off + 2] = 0xff, m[off + 5] = 1;
 	off += 6;
@@ -224,8 +238,23 @@ static void test_v1(void)
 
 	CHECK(acpi_info.lapic_addr == 0xfee00000, "v1: LAPIC address %#llx",
 	      (unsigned long long)acpi_info.lapic_addr);
-	CHECK(acpi_info.ncpus == 2, "v1: enabled + online-capable CPUs counted (%u)",
+	CHECK(acpi_info.ncpus == 3, "v1: enabled + online-capable CPUs counted (%u)",
 	      acpi_info.ncpus);
+	CHECK(acpi_info.ncpu_entries == 4,
+	      "v1: four processor entries kept, absent one included (%u)", acpi_info.ncpu_entries);
+	CHECK(acpi_info.cpus[0].apic_id == 0 && acpi_info.cpus[0].usable &&
+		      acpi_info.cpus[0].enabled && !acpi_info.cpus[0].x2apic,
+	      "v1: CPU entry 0: APIC id 0, enabled");
+	CHECK(acpi_info.cpus[1].apic_id == 1 && !acpi_info.cpus[1].usable &&
+		      !acpi_info.cpus[1].enabled,
+	      "v1: CPU entry 1: APIC id 1, absent (neither enabled nor online capable)");
+	CHECK(acpi_info.cpus[2].apic_id == 2 && acpi_info.cpus[2].usable &&
+		      !acpi_info.cpus[2].enabled,
+	      "v1: CPU entry 2: APIC id 2, online capable only");
+	CHECK(acpi_info.cpus[3].apic_id == 300 && acpi_info.cpus[3].uid == 7 &&
+		      acpi_info.cpus[3].x2apic && acpi_info.cpus[3].enabled,
+	      "v1: CPU entry 3: x2APIC id 300, UID 7; the repeated id 0 and id 0xff are not "
+	      "listed");
 	CHECK(acpi_info.has_8259, "v1: PCAT_COMPAT flag");
 	CHECK(acpi_info.nioapics == 2, "v1: two IOAPICs (%u)", acpi_info.nioapics);
 	CHECK(acpi_info.ioapics[0].addr == 0xfec00000 && acpi_info.ioapics[0].gsi_base == 0 &&

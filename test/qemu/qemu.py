@@ -135,11 +135,12 @@ class Qemu:
     debug_exit  add isa-debug-exit at port 0xf4 (the default), through which
               the kernel exits with a status; False leaves it out, as on a
               machine where only ACPI power-off (status 0) or a halt remains
+    smp       QEMU's -smp value ("4", "2,maxcpus=4"); None: QEMU's default, 1
     """
 
     def __init__(self, machine="q35", memory="256M", kernel=None, append=None, iso=None,
                  ovmf=False, devices=(), timeout=30, tmpdir=None, name="qemu",
-                 debug_exit=True):
+                 debug_exit=True, smp=None):
         assert (kernel is None) != (iso is None), "boot either a kernel or an ISO"
         self.machine = machine
         self.memory = memory
@@ -148,6 +149,7 @@ class Qemu:
         self.iso = iso
         self.ovmf = ovmf
         self.debug_exit = debug_exit
+        self.smp = smp
         self.devices = list(devices)
         self.timeout = timeout
         self.tmpdir = tmpdir or tempfile.mkdtemp(prefix="qemu-")
@@ -160,11 +162,15 @@ class Qemu:
 
     def args(self):
         """The full QEMU command line as a list."""
-        args = [QEMU_BIN, "-M", self.machine, "-accel", "tcg", "-m", self.memory,
+        # thread=multi: one host thread per guest CPU (QEMU's default for
+        # x86 on x86, stated so that -smp runs really are parallel).
+        args = [QEMU_BIN, "-M", self.machine, "-accel", "tcg,thread=multi", "-m", self.memory,
                 "-display", "none", "-monitor", "none",
                 # signal=off: a 0x03 byte (Ctrl-C) is for the guest, not QEMU.
                 "-chardev", "stdio,id=serial0,signal=off", "-serial", "chardev:serial0",
                 "-no-reboot"]
+        if self.smp is not None:
+            args += ["-smp", str(self.smp)]
         if self.debug_exit:
             args += ["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]
         if self.ovmf:

@@ -202,7 +202,7 @@ long_mode_start:
 	hlt
 	jmp 2b
 
-/* --- Boot GDT: just enough for long mode; gdt_init() installs the real one. */
+/* --- Boot GDT: just enough for long mode; percpu_install() loads each CPU's own. */
 	.section .rodata
 	.balign 16
 boot_gdt:
