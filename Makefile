@@ -100,7 +100,7 @@ $(ISO): $(KERNEL) arch/x86_64/boot/grub.cfg $(ISO_CMDLINE_STAMP)
 FORCE:
 
 .PHONY: all kernel iso run run-microvm debug test test-host test-qemu bench clean format format-check
-all: $(KERNEL) $(ISO) $(EFI_IMG) $(HOST_TEST_BINS)
+all: $(KERNEL) $(ISO) $(EFI_IMG) $(HOST_TEST_BINS) $(HOST_TSAN_BINS)
 kernel: $(KERNEL)
 iso: $(ISO)
 

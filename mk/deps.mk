@@ -1,7 +1,7 @@
 # `make deps`: install the Debian packages this project needs, if any is
 # missing. Idempotent, and fast when everything is present (one dpkg query).
 
-DEB_PACKAGES := gcc make binutils clang clang-format libclang-rt-14-dev \
+DEB_PACKAGES := gcc make binutils clang clang-format libclang-rt-14-dev libtsan2 \
 	newlib-source gnu-efi \
 	grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools \
 	qemu-system-x86 qemu-utils ovmf \

@@ -62,10 +62,22 @@ static inline void write_cr3(uint64_t v)
 	__asm__ volatile("mov %0, %%cr3" : : "r"(v) : "memory");
 }
 
+#ifndef HOST_TEST
+/* In a spin-wait loop: tells the CPU we are waiting (saves power, and on a
+ * hyperthreaded core gives the sibling the pipeline). */
 static inline void cpu_relax(void)
 {
 	__asm__ volatile("pause" : : : "memory");
 }
+#else
+/* Host tests run more threads than the host has cores: a waiter yields, so
+ * that the thread it waits for (a lock holder, say) gets to run. */
+#include <sched.h>
+static inline void cpu_relax(void)
+{
+	sched_yield();
+}
+#endif
 
 static inline void halt_forever(void)
 {

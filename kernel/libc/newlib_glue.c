@@ -5,19 +5,21 @@
  * kernel/libc/heap.c. Standard output and error go to the serial console,
  * standard input comes from it. There are no files.
  *
- * newlib's malloc also asks its host for a lock around the heap. Ours is
- * "interrupts off": there is one CPU, and interrupt handlers allocate too
- * (the split ring takes indirect tables from dma_alloc while a completion
- * callback refills a queue), so a handler must never run while thread
- * context is half-way through malloc.
+ * newlib's malloc also asks its host for a lock around the heap. Ours is a
+ * spinlock taken with interrupts off: every CPU allocates, and interrupt
+ * handlers allocate too (the split ring takes indirect tables from
+ * dma_alloc while a completion callback refills a queue), so a handler must
+ * never run while its own CPU is half-way through malloc. newlib takes the
+ * lock recursively (malloc calling itself through sbrk's bookkeeping), so
+ * the holder only counts the depth.
  */
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
-#include "arch/x86_64/irqflags.h"
 #include "arch/x86_64/machine.h"
 #include "kernel/console/console.h"
+#include "kernel/lib/spinlock.h"
 
 /* Prototypes: newlib's headers do not declare these for this target. */
 int write(int fd, const void *buf, size_t len);
@@ -31,22 +33,30 @@ struct _reent;
 void __malloc_lock(struct _reent *r);
 void __malloc_unlock(struct _reent *r);
 
-/* malloc may call itself (through sbrk's bookkeeping), hence a depth. */
+/* Guards newlib's heap and sbrk's break. The depth and the saved flags
+ * belong to the holder. A leaf lock: sbrk only moves a break inside memory
+ * taken at boot, so nothing else is locked under it. */
+static struct spinlock heap_lock = SPINLOCK_INIT("heap");
 static unsigned malloc_lock_depth;
 static unsigned long malloc_lock_flags;
 
 void __malloc_lock(struct _reent *r)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags;
 
-	if (malloc_lock_depth++ == 0)
-		malloc_lock_flags = flags;
+	if (spin_held_by_me(&heap_lock)) {
+		malloc_lock_depth++;
+		return;
+	}
+	flags = spin_lock_irqsave(&heap_lock);
+	malloc_lock_flags = flags;
+	malloc_lock_depth = 1;
 }
 
 void __malloc_unlock(struct _reent *r)
 {
 	if (--malloc_lock_depth == 0)
-		irq_restore(malloc_lock_flags);
+		spin_unlock_irqrestore(&heap_lock, malloc_lock_flags);
 }
 
 int write(int fd, const void *buf, size_t len)

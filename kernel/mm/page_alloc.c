@@ -13,16 +13,16 @@
  * are never handed out.
  *
  * Memory is identity mapped, so an address is a page's physical address.
- * Allocation and freeing run with interrupts off, so interrupt handlers may
- * allocate too (one CPU: that is the whole lock).
+ * Allocation and freeing hold page_lock with interrupts off, so interrupt
+ * handlers may allocate too, on any CPU.
  */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "arch/x86_64/boot/boot_info.h"
-#include "arch/x86_64/irqflags.h"
 #include "kernel/lib/log.h"
+#include "kernel/lib/spinlock.h"
 #include "kernel/mm/page_alloc.h"
 
 /* Below this, the BIOS and the real-mode world keep their data. */
@@ -269,13 +269,17 @@ void mm_init(void)
 }
 #endif
 
+/* Guards the bitmap, nfree and first_free. A leaf lock: nothing else is
+ * taken while it is held. */
+static struct spinlock page_lock = SPINLOCK_INIT("page allocator");
+
 void mm_reserve(uint64_t base, uint64_t len)
 {
 	uint64_t end = base + len < base ? UINT64_MAX : base + len;
-	unsigned long flags = irq_save();
+	unsigned long flags = spin_lock_irqsave(&page_lock);
 
 	mark_used(base, end);
-	irq_restore(flags);
+	spin_unlock_irqrestore(&page_lock, flags);
 }
 
 /* First fit: the lowest run of `count` free pages. Returns its index or
@@ -306,7 +310,7 @@ static size_t find_run(size_t count)
 
 void *page_alloc_uninit(size_t count)
 {
-	unsigned long flags = irq_save();
+	unsigned long flags = spin_lock_irqsave(&page_lock);
 	size_t i = count == 0 || count > nfree ? (size_t)-1 : find_run(count);
 
 	if (i != (size_t)-1) {
@@ -316,7 +320,7 @@ void *page_alloc_uninit(size_t count)
 		if (i == first_free)
 			first_free = i + count;
 	}
-	irq_restore(flags);
+	spin_unlock_irqrestore(&page_lock, flags);
 	return i == (size_t)-1 ? NULL : (void *)(uintptr_t)(mem_lo + i * PAGE_SIZE);
 }
 
@@ -342,12 +346,12 @@ void page_free(void *p, size_t count)
 		return;
 	}
 	i = (a - mem_lo) / PAGE_SIZE;
-	unsigned long flags = irq_save();
+	unsigned long flags = spin_lock_irqsave(&page_lock);
 	/* Check everything before changing anything: a double free must not
 	 * leave the bitmap half updated. */
 	for (size_t k = i; k < i + count; k++) {
 		if (!test_bit(k)) {
-			irq_restore(flags);
+			spin_unlock_irqrestore(&page_lock, flags);
 			pr_err("mm: page_free(%p, %zu): page 0x%llx is already free (double "
 			       "free?)\n",
 			       p, count, (unsigned long long)(mem_lo + k * PAGE_SIZE));
@@ -359,13 +363,16 @@ void page_free(void *p, size_t count)
 	nfree += count;
 	if (i < first_free)
 		first_free = i;
-	irq_restore(flags);
+	spin_unlock_irqrestore(&page_lock, flags);
 }
 
 void mm_get_stats(struct mm_stats *st)
 {
+	unsigned long flags = spin_lock_irqsave(&page_lock);
+
 	st->total_usable = total_usable;
 	st->free = (uint64_t)nfree * PAGE_SIZE;
+	spin_unlock_irqrestore(&page_lock, flags);
 	st->kernel_start = kernel_lo;
 	st->kernel_end = kernel_hi;
 }

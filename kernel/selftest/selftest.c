@@ -27,14 +27,20 @@ bool check(bool ok, const char *fmt, ...)
 	return ok;
 }
 
-static const struct selftest *find_selftest(const char *name)
+/* Run every part registered under `name` (in link order); how many. */
+static unsigned run_selftest(const char *name)
 {
+	unsigned parts = 0;
+
 	SECTION_FOREACH(selftests, struct selftest, t)
 	{
-		if (strcmp(t->name, name) == 0)
-			return t;
+		if (strcmp(t->name, name) == 0) {
+			printf("# selftest %s\n", t->name);
+			t->run();
+			parts++;
+		}
 	}
-	return NULL;
+	return parts;
 }
 
 void selftest_run(const char *list)
@@ -50,21 +56,15 @@ void selftest_run(const char *list)
 	}
 	strcpy(names, list);
 	for (name = names; name; name = next) {
-		const struct selftest *t;
-
 		next = strchr(name, ',');
 		if (next)
 			*next++ = '\0';
 		if (!*name)
 			continue; /* "boot,,newlib" */
-		t = find_selftest(name);
-
-		if (!t) {
+		if (!run_selftest(name)) {
 			check(false, "unknown self-test '%s'", name);
 			continue;
 		}
-		printf("# selftest %s\n", t->name);
-		t->run();
 		ran++;
 	}
 	/* `test=` with nothing in it is a mistake, not a pass. */

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include "kernel/lib/section.h"
 
+/* Several files may register parts of one test under the same name (as
+ * `smp` does): `test=NAME` runs them all, in link order. */
 struct selftest {
 	const char *name;
 	void (*run)(void);

@@ -17,8 +17,11 @@
 #include "arch/x86_64/ap_start.h"
 #include "arch/x86_64/boot/boot_info.h"
 #include "arch/x86_64/irqflags.h"
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
+#include "arch/x86_64/trap.h"
 #include "kernel/acpi/acpi.h"
+#include "kernel/irq/irq.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/init.h"
 #include "kernel/lib/log.h"
@@ -40,6 +43,7 @@ CMDLINE_OPTION(smp_max_cpus, .key = "smp.max_cpus", .type = CMDLINE_U64, .def = 
 static struct cpu_slot slots[ACPI_MAX_CPUS];
 static unsigned nslots;
 static unsigned nonline;
+static struct percpu *by_index[ACPI_MAX_CPUS]; /* the online CPUs */
 
 unsigned smp_slots(void)
 {
@@ -49,6 +53,24 @@ unsigned smp_slots(void)
 const struct cpu_slot *smp_slot(unsigned n)
 {
 	return n < nslots ? &slots[n] : NULL;
+}
+
+struct percpu *smp_cpu(unsigned index)
+{
+	return index < smp_cpus_online() ? by_index[index] : NULL;
+}
+
+void smp_wake(unsigned index)
+{
+	struct percpu *cpu = smp_cpu(index);
+
+	if (cpu)
+		lapic_send_ipi(cpu->apic_id, VECTOR_WAKE);
+}
+
+/* VECTOR_WAKE has nothing to do: arriving ended the `hlt`. */
+static void wake_interrupt(void *ctx)
+{
 }
 
 unsigned smp_cpus_online(void)
@@ -125,6 +147,8 @@ int smp_start_cpu(uint32_t apic_id, unsigned timeout_ms, struct percpu **out)
 		page_free(stack, KERNEL_STACK_PAGES);
 		return err;
 	}
+	/* Published before the count, which readers load with acquire. */
+	by_index[cpu->index] = cpu;
 	__atomic_fetch_add(&nonline, 1, __ATOMIC_RELEASE);
 	if (out)
 		*out = cpu;
@@ -151,6 +175,7 @@ static bool list_cpus(void)
 			bsp_listed = true;
 		}
 	}
+	by_index[0] = bsp;
 	nonline = 1;
 	if (bsp_listed)
 		return true;
@@ -170,6 +195,11 @@ void smp_init(void)
 	unsigned absent = 0, failed = 0, left = 0;
 	uint64_t page;
 	bool may_start = list_cpus();
+
+	if (request_fixed_vector(VECTOR_WAKE, wake_interrupt, NULL, "smp wake")) {
+		pr_err("smp: the wake-up vector is taken; running on the boot CPU only\n");
+		may_start = false;
+	}
 
 	/* Installed even with one CPU listed: `test=smp` starts a CPU that is
 	 * not there, to see the timeout work. */

@@ -30,6 +30,26 @@ $(foreach t,$(HOST_TESTS),$(eval $(call host_test_rule,$(t))))
 
 -include $(HOST_TEST_BINS:=.d)
 
+# The same programs under ThreadSanitizer, for the tests whose threads share
+# memory through the kernel's spinlock. TSan cannot be combined with ASan,
+# hence a second build in build/host-tsan/. TSan does not model the fences
+# the rings use (-Wno-tsan): test_virtqueue_mp keeps every ring access
+# under the lock, which TSan does model; test_virtqueue_threads, whose
+# device thread relies on the fences alone, stays an ASan test.
+HOST_TSAN_TESTS  := test_spinlock test_virtqueue_mp
+comma := ,
+HOST_TSAN_CFLAGS := $(filter-out -fsanitize=address$(comma)undefined,$(HOST_CFLAGS)) -fsanitize=thread -Wno-tsan
+HOST_TSAN_BINS   := $(patsubst %,$(BUILD)/host-tsan/%,$(HOST_TSAN_TESTS))
+
+define host_tsan_rule
+$(BUILD)/host-tsan/$(1): test/host/$(1).c $(HOST_SRCS_$(1)) $(HOST_SHIM_SRCS) test/host/host.mk
+	@mkdir -p $$(@D)
+	$(HOST_CC) $(HOST_TSAN_CFLAGS) -o $$@ test/host/$(1).c $(HOST_SRCS_$(1)) $(HOST_SHIM_SRCS) -fsanitize=thread -pthread
+endef
+$(foreach t,$(HOST_TSAN_TESTS),$(eval $(call host_tsan_rule,$(t))))
+
+-include $(HOST_TSAN_BINS:=.d)
+
 .PHONY: test-host
 test-host: $(HOST_TEST_BINS)
 	$(PYTEST) -q -p no:cacheprovider test/host/

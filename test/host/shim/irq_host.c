@@ -11,7 +11,7 @@
 
 #define IF_BIT (1ul << 9) /* RFLAGS.IF, what irq_save() returns on x86 */
 
-bool irq_host_enabled = true;
+_Thread_local bool irq_host_enabled = true;
 void (*irq_host_wait_hook)(void);
 unsigned long irq_host_waits;
 

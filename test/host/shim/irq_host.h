@@ -11,7 +11,8 @@
 #include <stdbool.h>
 
 /* True while "interrupts" are enabled; starts true (thread context). */
-extern bool irq_host_enabled;
+/* Per thread: each thread of a host test is a CPU with its own flag. */
+extern _Thread_local bool irq_host_enabled;
 /* Called by wait_for_interrupt() with interrupts enabled; must deliver
  * something or give up (a wait without a hook aborts: it would hang). */
 extern void (*irq_host_wait_hook)(void);
