@@ -100,6 +100,7 @@ static int vblk_set_cache_mode(struct blkdev *dev, enum blk_cache_mode mode)
 static const struct blkdev_ops vblk_ops = {
 	.issue = vblk_issue,
 	.kick = vblk_kick,
+	.notify = vblk_notify,
 	.print_stats = vblk_print_stats,
 	.set_cache_mode = vblk_set_cache_mode,
 };
@@ -123,6 +124,7 @@ int virtio_blk_queue_stats(const struct blkdev *dev, unsigned qi, struct virtio_
 	st->completed = vb->q[qi].completed;
 	st->interrupts = vb->q[qi].vq->stats.interrupts;
 	st->kicks = vb->q[qi].vq->stats.kicks;
+	st->cpus = vb->q[qi].cpus;
 	return 0;
 }
 
@@ -279,8 +281,11 @@ static int vblk_probe(struct virtio_device *vdev)
 	vb->vdev = vdev;
 	read_config(vb);
 
+	/* Queue i belongs to CPU i (modulo the CPUs online), which takes its
+	 * interrupt: requests complete where they were submitted. */
 	for (unsigned i = 0; i < vb->nq; i++)
-		info[i] = (struct virtqueue_info){queue_names[i], vblk_vq_done};
+		info[i] = (struct virtqueue_info){
+			.name = queue_names[i], .callback = vblk_vq_done, .irq_cpu = i};
 	err = virtio_find_vqs(vdev, vb->nq, vqs, info);
 	if (err) {
 		pr_err("virtio%d: blk: could not set up %u request queue(s) (%d)\n", vdev->index,
@@ -350,11 +355,11 @@ static void vblk_remove(struct virtio_device *vdev)
 
 	if (!vb)
 		return;
-	fl = irq_save();
+	fl = blk_lock(&vb->blk);
 	blkdev_unregister(&vb->blk);
 	virtio_reset_device(vdev);
 	failed = vblk_fail_held_requests(vb);
-	irq_restore(fl);
+	blk_unlock(&vb->blk, fl);
 	if (failed)
 		pr_err("%s: removed with %u device requests in flight: they fail with -EIO\n",
 		       vb->blk.name, failed);
@@ -369,10 +374,12 @@ static void vblk_remove(struct virtio_device *vdev)
 static void vblk_config_changed(struct virtio_device *vdev)
 {
 	struct vblk *vb = vdev->priv;
+	unsigned long fl;
 	uint64_t cap;
 
 	if (!vb)
 		return;
+	fl = blk_lock(&vb->blk);
 	cap = virtio_cread64(vdev, CFG_CAPACITY);
 	if (cap != vb->blk.capacity) {
 		pr_info("%s: capacity changed from %llu to %llu sectors (%llu MiB)\n", vb->blk.name,
@@ -381,6 +388,7 @@ static void vblk_config_changed(struct virtio_device *vdev)
 		vb->blk.capacity = cap;
 	}
 	vb->blk.cache = read_cache_mode(vdev);
+	blk_unlock(&vb->blk, fl);
 }
 
 static const struct virtio_device_id vblk_ids[] = {

@@ -17,6 +17,7 @@ struct virtio_blk_qstats {
 	uint64_t completed;  /* ... and completed */
 	uint64_t interrupts; /* vq callbacks (vring_interrupt calls) */
 	uint64_t kicks;
+	uint64_t cpus; /* bit n: CPU n ran this queue's callback (CPUs 0-63) */
 };
 
 /* True if `dev` is driven by virtio-blk. */

@@ -106,6 +106,8 @@ struct vblk_queue {
 	unsigned nslots;
 	struct vblk_slot *free;
 	bool need_kick;
+	bool need_notify; /* kick_prepare said yes: ring the doorbell (atomic) */
+	uint64_t cpus;	  /* CPUs that ran its callback (virtio_blk_qstats) */
 	uint64_t requests, completed;
 	uint64_t per_type[BLK_OP_COUNT];
 };
@@ -137,6 +139,7 @@ static inline struct vblk *to_vblk(const struct blkdev *dev)
  * is every request queue's callback, in interrupt context. */
 int vblk_issue(struct blkdev *dev, struct blk_request *req);
 void vblk_kick(struct blkdev *dev);
+void vblk_notify(struct blkdev *dev);
 void vblk_vq_done(struct virtqueue *vq);
 unsigned vblk_fail_held_requests(struct vblk *vb);
 

@@ -4,7 +4,10 @@
  * chain each (a device-readable header, the data, a device-writable status
  * byte), and completes them from the used ring. A request the device's
  * limits do not allow in one piece is cut into chunks
- * (drivers/virtio_blk_chunks.c) and spread round robin over the queues.
+ * (drivers/virtio_blk_chunks.c). Queue q belongs to CPU q modulo the CPUs
+ * online, and takes its interrupt there (blk-mq's mapping): a CPU issues
+ * only on its own queues, round robin among them, so its requests complete
+ * on it. Everything here runs under the device lock (blk_lock()).
  * The driver's state is in drivers/virtio_blk_dev.h; probing is in
  * drivers/virtio_blk.c.
  */
@@ -13,8 +16,10 @@
 
 #include "drivers/virtio_blk_chunks.h"
 #include "drivers/virtio_blk_dev.h"
+#include "arch/x86_64/percpu.h"
 #include "kernel/block/blkdev.h"
 #include "kernel/lib/log.h"
+#include "kernel/smp/smp.h"
 #include "virtio/virtio.h"
 
 static const uint32_t op_type[BLK_OP_COUNT] = {
@@ -117,7 +122,10 @@ void vblk_vq_done(struct virtqueue *vq)
 	struct vblk_queue *q = vq->priv;
 	struct vblk_slot *slot;
 	unsigned len;
+	unsigned long fl = blk_lock(&q->vb->blk);
 
+	if (this_cpu()->index < 64)
+		q->cpus |= 1ull << this_cpu()->index;
 	do {
 		virtqueue_disable_cb(vq);
 		while ((slot = virtqueue_get_buf(vq, &len)))
@@ -125,6 +133,8 @@ void vblk_vq_done(struct virtqueue *vq)
 	} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
 	if (virtqueue_is_broken(vq))
 		vblk_fail_device(q->vb);
+	/* The done callbacks run here, after the lock is dropped. */
+	blk_unlock(&q->vb->blk, fl);
 }
 
 /* ---- Issuing (thread context, interrupts off) --------------------------- */
@@ -215,15 +225,23 @@ static long build_chunk(struct vblk *vb, struct blk_request *req, struct vblk_sl
 	}
 }
 
-/* Next queue, round robin, that has a free slot and was not found full in
- * this call (`full` bit set). */
+/* This CPU's next queue, round robin among the queues it owns (q with
+ * q % cpus == cpu), that has a free slot and was not found full in this
+ * call (`full` bit set). With more CPUs than queues, CPU c shares queue
+ * c % nq. */
 static struct vblk_queue *pick_queue(struct vblk *vb, unsigned full)
 {
-	for (unsigned i = 0; i < vb->nq; i++) {
-		unsigned qi = (vb->next_q + i) % vb->nq;
+	unsigned cpus = smp_cpus_online(), cpu = this_cpu()->index;
+	unsigned first = cpu % vb->nq, step = cpus < vb->nq ? cpus : vb->nq;
+	unsigned owned = (vb->nq - first + step - 1) / step;
+
+	for (unsigned j = 0; j < owned; j++) {
+		unsigned k = (vb->next_q + j) % owned, qi = first + k * step;
 
 		if (vb->q[qi].free && !(full & (1u << qi))) {
-			vb->next_q = (qi + 1) % vb->nq;
+			/* A hint shared by the CPUs, each taking it modulo
+			 * its own count: any value is a valid start. */
+			vb->next_q = k + 1;
 			return &vb->q[qi];
 		}
 	}
@@ -286,10 +304,24 @@ void vblk_kick(struct blkdev *dev)
 {
 	struct vblk *vb = to_vblk(dev);
 
+	/* Under the lock: publish and decide (2.7.13, 2.8.21); the doorbell
+	 * itself waits for vblk_notify(). */
 	for (unsigned i = 0; i < vb->nq; i++) {
 		if (vb->q[i].need_kick) {
 			vb->q[i].need_kick = false;
-			virtqueue_kick(vb->q[i].vq);
+			if (virtqueue_kick_prepare(vb->q[i].vq))
+				__atomic_store_n(&vb->q[i].need_notify, true, __ATOMIC_RELEASE);
 		}
 	}
+}
+
+void vblk_notify(struct blkdev *dev)
+{
+	struct vblk *vb = to_vblk(dev);
+
+	/* Without the lock: whichever CPU takes the flag rings the doorbell,
+	 * which covers everything published before the flag was set. */
+	for (unsigned i = 0; i < vb->nq; i++)
+		if (__atomic_exchange_n(&vb->q[i].need_notify, false, __ATOMIC_ACQ_REL))
+			virtqueue_notify(vb->q[i].vq);
 }

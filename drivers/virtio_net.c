@@ -341,11 +341,12 @@ static int vnet_probe(struct virtio_device *vdev)
 
 	nvqs = 2 * vn->max_pairs;
 	for (unsigned i = 0; i < nvqs; i++)
-		info[i] = (struct virtqueue_info){names[i], vnet_queue_irq};
+		info[i] = (struct virtqueue_info){.name = names[i], .callback = vnet_queue_irq};
 	if (virtio_has_feature(vdev, VIRTIO_NET_F_CTRL_VQ))
 		/* 5.1.2: right after the last pair (max_virtqueue_pairs
 		 * with MQ, validate made sure we create them all). */
-		info[nvqs++] = (struct virtqueue_info){names[2 * NET_MAX_PAIRS], vnet_ctrl_irq};
+		info[nvqs++] = (struct virtqueue_info){.name = names[2 * NET_MAX_PAIRS],
+						       .callback = vnet_ctrl_irq};
 	err = virtio_find_vqs(vdev, nvqs, vqs, info);
 	if (err) {
 		pr_err("virtio%d: net: could not set up %u queues (%d)\n", vdev->index, nvqs, err);

@@ -148,7 +148,7 @@ struct virtqueue *rng_vq(unsigned dev)
 
 static int rng_probe(struct virtio_device *vdev)
 {
-	static const struct virtqueue_info info[1] = {{"virtio-rng", rng_done}};
+	static const struct virtqueue_info info[1] = {{.name = "virtio-rng", .callback = rng_done}};
 	struct virtqueue *vqs[1];
 	struct virtio_rng *rng;
 	int err;

@@ -10,6 +10,17 @@
 BENCH_TARGETS += bench-blk
 BENCH_BLK_RUNS ?= 3
 
+# bench-blk-mq: block IOPS with 1, 2 and 4 CPUs, each submitting on its
+# own queue (test/kernel/blk_mq_bench.c, test/qemu/bench_blk_mq.py): the
+# scaling ratio against -smp 1, measured in the same run, without and with
+# an iothread. Figures only.
+BENCH_TARGETS += bench-blk-mq
+BENCH_BLK_MQ_RUNS ?= 3
+
+.PHONY: bench-blk-mq
+bench-blk-mq: $(KERNEL)
+	/usr/bin/python3 test/qemu/bench_blk_mq.py --kernel $(KERNEL) --runs $(BENCH_BLK_MQ_RUNS)
+
 .PHONY: bench-blk
 bench-blk: $(KERNEL)
 	/usr/bin/python3 test/qemu/bench_blk.py --kernel $(KERNEL) --image $(BUILD)/bench-blk.img \

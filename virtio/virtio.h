@@ -27,6 +27,12 @@ struct virtio_device;
 struct virtqueue_info {
 	const char *name;
 	vq_callback_t *callback; /* NULL: the driver polls this queue */
+	/* The CPU (an index, as this_cpu()->index) whose interrupt handler
+	 * should run the callback: the one that submits on this queue. A
+	 * transport with per-queue MSI-X vectors steers the vector there
+	 * (modulo the CPUs online); others deliver on the boot CPU, and so
+	 * does every queue of a driver that leaves this 0. */
+	unsigned irq_cpu;
 };
 
 /*

@@ -23,6 +23,12 @@ static inline void irq_restore(unsigned long flags)
 		__asm__ volatile("sti" : : : "memory");
 }
 
+/* Turn interrupts on for good (an idle loop that started with them off). */
+static inline void irq_enable(void)
+{
+	__asm__ volatile("sti" : : : "memory");
+}
+
 /* Wait for the next interrupt: `sti; hlt` is atomic with respect to the
  * interrupt that wakes us (sti takes effect after the next instruction), so a
  * caller that checked a completion flag with interrupts off cannot miss it. */

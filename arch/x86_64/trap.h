@@ -12,8 +12,7 @@
  *	0x20-0x2f  legacy 8259 PIC, remapped here and masked (spurious only)
  *	0x30-0xef  allocated at run time: IOAPIC GSIs, MSI and MSI-X
  *	0xf0       LAPIC timer tick
- *	0xf1       cross-CPU call (kernel/smp/smp_call.c)
- *	0xf2       wake-up: only ends a `hlt`
+ *	0xf2       wake-up: only ends a `hlt` (kernel/smp/cpus.c)
  *	0xfe       LAPIC error
  *	0xff       LAPIC spurious
  */
@@ -26,7 +25,6 @@
 #define VECTOR_DYNAMIC_FIRST 0x30
 #define VECTOR_DYNAMIC_LAST  0xef
 #define VECTOR_TIMER	     0xf0
-#define VECTOR_CALL	     0xf1
 #define VECTOR_WAKE	     0xf2
 #define VECTOR_APIC_ERROR    0xfe
 #define VECTOR_SPURIOUS	     0xff

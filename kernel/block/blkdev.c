@@ -6,25 +6,31 @@
  * 1.2 section 5.2) provide struct blkdev_ops.
  *
  * Why a queue in front of the driver: a request may be split into more
- * device requests than the ring has room for, and callers may submit from
- * a completion callback, in interrupt context, where the ring must not be
- * filled (it allocates indirect tables from the heap). Such work waits
- * here and is issued from thread context as completions free the ring:
- * nothing is ever dropped because the ring was full.
+ * device requests than the ring has room for. Such work waits here and is
+ * issued as completions free the ring: nothing is ever dropped because the
+ * ring was full.
+ *
+ * Several CPUs: each device has one lock (dev->lock) over its queues of
+ * work and the driver's rings. A driver's completion interrupt runs on the
+ * CPU that owns the queue, takes the lock, and marks requests complete;
+ * their done callbacks run after the lock is released (blk_unlock), so a
+ * callback may submit again without taking a lock it already holds. A
+ * request whose callback ran on another CPU than the one that submitted it
+ * wakes that CPU, which may be waiting in `hlt` for it.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "arch/x86_64/irqflags.h"
+#include "arch/x86_64/percpu.h"
 #include "kernel/block/blkdev.h"
 #include "kernel/lib/log.h"
+#include "kernel/smp/smp.h"
 #include "kernel/time/timer.h"
 
 static struct blkdev *devices;
 static unsigned registered; /* names are never reused: vda stays vda */
-/* Non-zero while a done callback runs: submissions are queued, not issued. */
-static unsigned completing;
 
 /* A waiter that sees nothing for this long says so (and keeps waiting: the
  * device still owns the buffers). */
@@ -79,7 +85,9 @@ int blkdev_register(struct blkdev *dev)
 	if (dev->block_size < BLK_SECTOR_SIZE || (dev->block_size & (dev->block_size - 1)))
 		dev->block_size = BLK_SECTOR_SIZE;
 	snprintf(dev->name, sizeof dev->name, "vd%c", 'a' + registered++);
+	spin_lock_init(&dev->lock, "block device");
 	dev->pend_head = dev->pend_tail = NULL;
+	memset(dev->done, 0, sizeof dev->done);
 	dev->inflight_requests = 0;
 	memset(dev->stats, 0, sizeof dev->stats);
 	while (*pp)
@@ -112,6 +120,53 @@ struct blkdev *blkdev_next(struct blkdev *prev)
 	return prev ? prev->next : devices;
 }
 
+unsigned long blk_lock(struct blkdev *dev)
+{
+	return spin_lock_irqsave(&dev->lock);
+}
+
+static struct blk_done_list *my_done_list(struct blkdev *dev)
+{
+	return &dev->done[this_cpu()->index % BLK_MAX_CPUS];
+}
+
+/* Runs the done callbacks this CPU queued with blk_complete(), without the
+ * lock. Each request is taken off the list under the lock. */
+static void run_done(struct blkdev *dev)
+{
+	struct blk_done_list *list = my_done_list(dev);
+
+	for (;;) {
+		unsigned long fl = spin_lock_irqsave(&dev->lock);
+		struct blk_request *req = list->head;
+
+		if (req) {
+			list->head = req->next_pending;
+			if (!list->head)
+				list->tail = NULL;
+		}
+		spin_unlock_irqrestore(&dev->lock, fl);
+		if (!req)
+			return;
+		unsigned cpu = req->submit_cpu;
+		/* After done, req may be gone (the submitter's stack). */
+		req->done(req, req->status);
+		if (cpu != this_cpu()->index)
+			smp_wake(cpu);
+	}
+}
+
+void blk_unlock(struct blkdev *dev, unsigned long flags)
+{
+	bool done_waiting = my_done_list(dev)->head != NULL;
+
+	spin_unlock_irqrestore(&dev->lock, flags);
+	if (dev->ops && dev->ops->notify)
+		dev->ops->notify(dev);
+	if (done_waiting)
+		run_done(dev);
+}
+
 void blk_complete(struct blk_request *req)
 {
 	struct blkdev *dev = req->dev;
@@ -124,12 +179,16 @@ void blk_complete(struct blk_request *req)
 	else
 		st->sectors += req->count;
 	dev->inflight_requests--;
-	completing++;
-	req->done(req, req->status);
-	completing--;
+	req->next_pending = NULL;
+	struct blk_done_list *list = my_done_list(dev);
+	if (list->tail)
+		list->tail->next_pending = req;
+	else
+		list->head = req;
+	list->tail = req;
 }
 
-/* Hands queued requests to the driver until it is full. Interrupts off. */
+/* Hands queued requests to the driver until it is full. Device lock held. */
 static void issue_pending(struct blkdev *dev)
 {
 	struct blk_request *req;
@@ -152,14 +211,22 @@ static void issue_pending(struct blkdev *dev)
 		dev->ops->kick(dev);
 }
 
+/* Issues what `dev` has pending, if anything. */
+static void issue_pending_locked(struct blkdev *dev)
+{
+	unsigned long fl;
+
+	if (!__atomic_load_n(&dev->pend_head, __ATOMIC_RELAXED))
+		return;
+	fl = blk_lock(dev);
+	issue_pending(dev);
+	blk_unlock(dev, fl);
+}
+
 void blk_poll(void)
 {
-	unsigned long fl = irq_save();
-
 	for (struct blkdev *d = devices; d; d = d->next)
-		if (d->pend_head)
-			issue_pending(d);
-	irq_restore(fl);
+		issue_pending_locked(d);
 }
 
 static bool is_write_op(enum blk_op op)
@@ -213,12 +280,12 @@ int blk_submit(struct blkdev *dev, struct blk_request *req)
 
 	if (!dev)
 		return -ENODEV;
-	fl = irq_save();
+	fl = blk_lock(dev);
 	err = check_request(dev, req);
 	if (err) {
 		if ((unsigned)req->op < BLK_OP_COUNT)
 			dev->stats[req->op].rejected++;
-		irq_restore(fl);
+		blk_unlock(dev, fl);
 		return err;
 	}
 	req->dev = dev;
@@ -242,6 +309,7 @@ int blk_submit(struct blkdev *dev, struct blk_request *req)
 	}
 	req->cur_off = 0;
 	req->submit_ns = time_ns();
+	req->submit_cpu = this_cpu()->index;
 	dev->stats[req->op].submitted++;
 	dev->inflight_requests++;
 
@@ -251,7 +319,7 @@ int blk_submit(struct blkdev *dev, struct blk_request *req)
 	if (req->op == BLK_OP_FLUSH && !(dev->caps & BLK_CAP_FLUSH)) {
 		req->issued_all = true;
 		blk_complete(req);
-		irq_restore(fl);
+		blk_unlock(dev, fl);
 		return 0;
 	}
 
@@ -260,9 +328,8 @@ int blk_submit(struct blkdev *dev, struct blk_request *req)
 	else
 		dev->pend_head = req;
 	dev->pend_tail = req;
-	if (!completing)
-		issue_pending(dev);
-	irq_restore(fl);
+	issue_pending(dev);
+	blk_unlock(dev, fl);
 	return 0;
 }
 
@@ -273,9 +340,10 @@ void blk_wait(bool (*cond)(void *arg), void *arg)
 	bool warned = false;
 
 	for (;;) {
+		/* Interrupts stay off between the check and the hlt; the
+		 * lock is taken only to issue. */
 		for (struct blkdev *d = devices; d; d = d->next)
-			if (d->pend_head)
-				issue_pending(d);
+			issue_pending_locked(d);
 		if (cond(arg))
 			break;
 		if (!warned && time_ns() - start > BLK_STALL_NS) {

@@ -29,6 +29,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "kernel/lib/spinlock.h"
+
 #include "kernel/lib/scatterlist.h"
 
 #define BLK_SECTOR_SIZE	 512u
@@ -94,9 +96,11 @@ struct blk_request {
 	bool issued_all;
 	int error;
 	uint64_t submit_ns;
+	unsigned submit_cpu; /* woken when done ran on another CPU */
 };
 
-/* What a driver provides. Called with interrupts disabled. */
+/* What a driver provides. issue and kick are called with the device lock
+ * held (blk_lock()), and interrupts off. */
 struct blkdev_ops {
 	/* Issue as much of `req` as the device takes now, continuing from
 	 * its split cursor. Returns 1 when nothing is left to issue (also
@@ -105,6 +109,11 @@ struct blkdev_ops {
 	int (*issue)(struct blkdev *dev, struct blk_request *req);
 	/* Tell the device about everything issued since the last call. */
 	void (*kick)(struct blkdev *dev);
+	/* Optional: the part of a kick that may trap to the hypervisor (the
+	 * doorbell write), called after the device lock is dropped so other
+	 * CPUs do not wait while the device is told. kick then only decides
+	 * which queues need it. */
+	void (*notify)(struct blkdev *dev);
 	/* Extra lines for `lsblk -v` / `blk stats`. Optional. */
 	void (*print_stats)(struct blkdev *dev);
 	/* Switch the write cache mode and update dev->cache. Optional
@@ -120,6 +129,8 @@ struct blk_op_stats {
 	uint64_t sectors;   /* completed sectors */
 };
 
+#define BLK_MAX_CPUS 64 /* as ACPI_MAX_CPUS */
+
 struct blkdev {
 	char name[8];	     /* vda, vdb, ... assigned at registration */
 	uint64_t capacity;   /* sectors; may change (config change) */
@@ -133,10 +144,19 @@ struct blkdev {
 	const struct blkdev_ops *ops;
 	void *priv;
 
+	/* The device lock: guards everything below, and the driver's queues
+	 * (its issue, kick and completion all run under it). */
+	struct spinlock lock;
 	struct blk_request *pend_head, *pend_tail; /* submitted, not fully issued */
-	unsigned inflight_requests;		   /* submitted, done not yet run */
+	/* Completed, done not run yet: one list per completing CPU, which
+	 * runs its own list when it drops the lock (so a done callback runs
+	 * on the CPU that took the completion, normally the submitter). */
+	struct blk_done_list {
+		struct blk_request *head, *tail;
+	} done[BLK_MAX_CPUS];
+	unsigned inflight_requests; /* submitted, done not yet run */
 	struct blk_op_stats stats[BLK_OP_COUNT];
-	struct blkdev *next;
+	struct blkdev *next; /* the registry: changed only at boot and removal */
 };
 
 /* Registration by drivers: names the device (vda, vdb, ...) and lists it.
@@ -147,8 +167,15 @@ struct blkdev *blkdev_find(const char *name);
 struct blkdev *blkdev_next(struct blkdev *prev); /* NULL starts */
 const char *blk_op_name(enum blk_op op);
 
-/* Drivers call this once per request when its last chunk completed (any
- * context, interrupts disabled): sets req->status and runs req->done. */
+/* The device lock, for drivers: their completion path (an interrupt, on
+ * the CPU that owns the queue) takes it. blk_unlock() releases it and then
+ * runs the done callbacks of the requests completed meanwhile, with no lock
+ * held, so a callback may submit again, to any device. */
+unsigned long blk_lock(struct blkdev *dev);
+void blk_unlock(struct blkdev *dev, unsigned long flags);
+
+/* Drivers call this once per request when its last chunk completed, with
+ * the device lock held: sets req->status; req->done runs at blk_unlock(). */
 void blk_complete(struct blk_request *req);
 
 /* Checks `req` and queues it to the device. Returns 0 (done will run,

@@ -56,6 +56,11 @@ struct vector_desc {
 	unsigned flags; /* IRQF_ trigger/polarity/shared, VEC_GSI only */
 	struct irq_action *actions;
 	bool reported; /* an unhandled interrupt on it was already reported */
+	/* VEC_MSI: the LAPIC its messages go to (irq_set_msi_cpu); 0 means
+	 * the boot CPU's, as does every GSI. */
+	uint32_t dest_apic;
+	bool dest_set;
+	uint64_t seen_on; /* bit n: CPU n has taken it (CPUs 0-63) */
 };
 
 static struct vector_desc vectors[NVECTORS];
@@ -303,9 +308,40 @@ void free_msi_vector(int vector)
 
 /* Intel SDM vol. 3A, 10.11.1: the MSI address is 0xFEExxxxx with the
  * destination LAPIC id in bits 12-19; RH = 0 and DM = 0 (physical). */
-uint64_t msi_address(void)
+uint64_t msi_address(int vector)
 {
-	return 0xfee00000ull | ((uint64_t)bsp_lapic_id << 12);
+	uint32_t dest = bsp_lapic_id;
+
+	if (vector >= 0 && vector < NVECTORS && vectors[vector].use == VEC_MSI &&
+	    vectors[vector].dest_set)
+		dest = vectors[vector].dest_apic;
+	return 0xfee00000ull | ((uint64_t)(dest & 0xff) << 12);
+}
+
+int irq_set_msi_cpu(int vector, uint32_t apic_id)
+{
+	unsigned long fl;
+
+	/* xAPIC physical destination mode names 8-bit ids; 0xff is the
+	 * broadcast id. */
+	if (vector < 0 || vector >= NVECTORS || apic_id >= 0xff)
+		return -EINVAL;
+	fl = irq_save();
+	if (vectors[vector].use != VEC_MSI) {
+		irq_restore(fl);
+		return -EINVAL;
+	}
+	vectors[vector].dest_apic = apic_id;
+	vectors[vector].dest_set = true;
+	irq_restore(fl);
+	return 0;
+}
+
+uint64_t irq_vector_cpus(int vector)
+{
+	if (vector < 0 || vector >= NVECTORS)
+		return 0;
+	return __atomic_load_n(&vectors[vector].seen_on, __ATOMIC_RELAXED);
 }
 
 /* 10.11.2: vector in bits 0-7, delivery mode fixed (000), edge trigger. */
@@ -360,6 +396,9 @@ static void irq_dispatch(unsigned vector)
 		return;
 	__atomic_fetch_add(&counts[vector], 1, __ATOMIC_RELAXED);
 	this_cpu()->irqs++;
+	if (this_cpu()->index < 64)
+		__atomic_fetch_or(&vectors[vector].seen_on, 1ull << this_cpu()->index,
+				  __ATOMIC_RELAXED);
 	/* SDM 10.9: a spurious interrupt does not set an in-service bit, so it
 	 * must not get an EOI (that would retire some other interrupt). */
 	if (vector == VECTOR_SPURIOUS)
@@ -407,13 +446,18 @@ static void print_vector(unsigned v)
 	for (const struct irq_action *a = d->actions; a && len < sizeof(names); a = a->next)
 		len += snprintf(names + len, sizeof(names) - len, "%s%s", len ? "," : "",
 				a->name ? a->name : "?");
-	printf("0x%02x  %-9s %-24s %llu\n", v, src, len ? names : "(none)",
-	       (unsigned long long)irq_vector_count((int)v));
+	printf("0x%02x  %-9s %4u  %-24s %10llu  0x%llx\n", v, src,
+	       (unsigned)(d->use == VEC_MSI && d->dest_set ? d->dest_apic : bsp_lapic_id),
+	       len ? names : "(none)", (unsigned long long)irq_vector_count((int)v),
+	       (unsigned long long)irq_vector_cpus((int)v));
 }
 
 void irq_print_counts(void)
 {
-	printf("vec   source    handler                  count\n");
+	/* "to": the APIC id the source sends to (fixed vectors: every CPU
+	 * has its own LAPIC source; shown is the boot CPU's); "cpus": a mask
+	 * of the CPUs (by index) that took it. */
+	printf("vec   source      to  handler                       count  cpus\n");
 	for (unsigned v = 0x20; v < NVECTORS; v++)
 		if (vectors[v].use != VEC_FREE || irq_vector_count((int)v))
 			print_vector(v);

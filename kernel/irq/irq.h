@@ -32,12 +32,18 @@ void irq_mask(unsigned gsi);
 void irq_unmask(unsigned gsi);
 
 /* Allocate a vector for MSI/MSI-X and attach a handler. Returns the vector
- * or a negative errno. The caller programs the device with msi_address()
- * and msi_data(vector). */
+ * or a negative errno. The caller programs the device with
+ * msi_address(vector) and msi_data(vector). */
 int request_msi_vector(irq_handler_t handler, void *ctx, const char *name);
 void free_msi_vector(int vector);
-uint64_t msi_address(void);
+/* Send this MSI vector's messages to the LAPIC `apic_id` instead of the
+ * boot CPU's; takes effect when the caller next programs the device with
+ * msi_address(vector). 0 or -EINVAL. Every GSI goes to the boot CPU. */
+int irq_set_msi_cpu(int vector, uint32_t apic_id);
+uint64_t msi_address(int vector);
 uint32_t msi_data(int vector);
+/* Which CPUs (bit n: CPU index n, below 64) have taken this vector. */
+uint64_t irq_vector_cpus(int vector);
 
 /* Attach a handler to a vector outside the dynamic range that the arch
  * reserves for a fixed purpose (VECTOR_TIMER, VECTOR_APIC_ERROR in

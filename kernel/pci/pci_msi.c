@@ -139,7 +139,7 @@ void pci_msix_disable(struct pci_dev *pdev)
 int pci_msix_set_vector(struct pci_dev *pdev, unsigned entry, int vector)
 {
 	volatile uint8_t *e;
-	uint64_t addr = msi_address();
+	uint64_t addr = msi_address(vector);
 
 	if (!pdev->msix_enabled || entry >= pdev->msix_size)
 		return -EINVAL;
@@ -162,7 +162,7 @@ void pci_msix_mask(struct pci_dev *pdev, unsigned entry, bool masked)
 int pci_msi_enable(struct pci_dev *pdev, int vector)
 {
 	unsigned cap = pdev->msi_cap;
-	uint64_t addr = msi_address();
+	uint64_t addr = msi_address(vector);
 	uint16_t ctrl;
 	bool is64;
 

@@ -10,12 +10,13 @@
  * `hlt`, which bounds the timeout check.
  */
 #include <errno.h>
+#include <stdbool.h>
 
 #include "arch/x86_64/cpu.h"
 #include "arch/x86_64/irqflags.h"
 #include "arch/x86_64/percpu.h"
 #include "kernel/smp/completion.h"
-#include "kernel/smp/smp.h"
+#include "kernel/smp/cpus.h"
 #include "kernel/time/timer.h"
 
 void completion_init(struct completion *c)

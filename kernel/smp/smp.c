@@ -26,7 +26,9 @@
 #include "kernel/lib/init.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/page_alloc.h"
+#include "kernel/smp/cpus.h"
 #include "kernel/smp/smp.h"
+#include "kernel/smp/smp_call.h"
 #include "kernel/time/timer.h"
 
 #define KERNEL_STACK_PAGES 4
@@ -42,8 +44,6 @@ CMDLINE_OPTION(smp_max_cpus, .key = "smp.max_cpus", .type = CMDLINE_U64, .def = 
 
 static struct cpu_slot slots[ACPI_MAX_CPUS];
 static unsigned nslots;
-static unsigned nonline;
-static struct percpu *by_index[ACPI_MAX_CPUS]; /* the online CPUs */
 
 unsigned smp_slots(void)
 {
@@ -53,29 +53,6 @@ unsigned smp_slots(void)
 const struct cpu_slot *smp_slot(unsigned n)
 {
 	return n < nslots ? &slots[n] : NULL;
-}
-
-struct percpu *smp_cpu(unsigned index)
-{
-	return index < smp_cpus_online() ? by_index[index] : NULL;
-}
-
-void smp_wake(unsigned index)
-{
-	struct percpu *cpu = smp_cpu(index);
-
-	if (cpu)
-		lapic_send_ipi(cpu->apic_id, VECTOR_WAKE);
-}
-
-/* VECTOR_WAKE has nothing to do: arriving ended the `hlt`. */
-static void wake_interrupt(void *ctx)
-{
-}
-
-unsigned smp_cpus_online(void)
-{
-	return __atomic_load_n(&nonline, __ATOMIC_ACQUIRE);
 }
 
 const char *cpu_state_name(enum cpu_state state)
@@ -122,8 +99,7 @@ static uint64_t find_trampoline_page(void)
 static void ap_main(struct percpu *cpu)
 {
 	timer_start_this_cpu();
-	for (;;)
-		__asm__ volatile("sti; hlt" : : : "memory");
+	smp_call_idle();
 }
 
 int smp_start_cpu(uint32_t apic_id, unsigned timeout_ms, struct percpu **out)
@@ -147,9 +123,7 @@ int smp_start_cpu(uint32_t apic_id, unsigned timeout_ms, struct percpu **out)
 		page_free(stack, KERNEL_STACK_PAGES);
 		return err;
 	}
-	/* Published before the count, which readers load with acquire. */
-	by_index[cpu->index] = cpu;
-	__atomic_fetch_add(&nonline, 1, __ATOMIC_RELEASE);
+	cpus_add(cpu);
 	if (out)
 		*out = cpu;
 	return 0;
@@ -175,8 +149,6 @@ static bool list_cpus(void)
 			bsp_listed = true;
 		}
 	}
-	by_index[0] = bsp;
-	nonline = 1;
 	if (bsp_listed)
 		return true;
 	if (nslots)
@@ -196,7 +168,8 @@ void smp_init(void)
 	uint64_t page;
 	bool may_start = list_cpus();
 
-	if (request_fixed_vector(VECTOR_WAKE, wake_interrupt, NULL, "smp wake")) {
+	smp_call_init();
+	if (cpus_init()) {
 		pr_err("smp: the wake-up vector is taken; running on the boot CPU only\n");
 		may_start = false;
 	}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "arch/x86_64/percpu.h"
+#include "kernel/smp/cpus.h"
 
 enum cpu_state {
 	CPU_ABSENT,	 /* listed, neither enabled nor online capable: a hot-plug slot */
@@ -36,11 +37,6 @@ void smp_init(void);
  * MADT, one slot: the boot CPU. */
 unsigned smp_slots(void);
 const struct cpu_slot *smp_slot(unsigned n);
-unsigned smp_cpus_online(void);
-/* The online CPU with this index (this_cpu()->index), or NULL. */
-struct percpu *smp_cpu(unsigned index);
-/* End the `hlt` of CPU `index` (a completion it waits on is done). */
-void smp_wake(unsigned index);
 const char *cpu_state_name(enum cpu_state state);
 
 /* Send INIT and STARTUP to `apic_id` and wait `timeout_ms` for it to report

@@ -1,23 +1,19 @@
 /*
  * Cross-CPU calls (kernel/smp/smp_call.h). Each CPU has a ring of pointers
- * to pending calls, guarded by its own spinlock (taken with interrupts off:
- * the target's handler takes it too). The caller owns the struct smp_call;
- * the ring only points to it, which is why a call that times out is taken
- * back out of the ring before the caller may forget it.
+ * to pending calls, guarded by its own spinlock. The caller owns the struct
+ * smp_call; the ring only points to it, which is why a call that times out
+ * is taken back out of the ring before the caller may forget it. The
+ * target runs its calls from its idle loop, in thread context, so a call
+ * may sleep: the wake-up IPI that announces a call ends the target's `hlt`.
  */
 #include <errno.h>
 #include <stdbool.h>
 
 #include "arch/x86_64/irqflags.h"
-#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
-#include "arch/x86_64/trap.h"
 #include "kernel/acpi/acpi.h"
-#include "kernel/irq/irq.h"
-#include "kernel/lib/init.h"
-#include "kernel/lib/log.h"
 #include "kernel/lib/spinlock.h"
-#include "kernel/smp/smp.h"
+#include "kernel/smp/cpus.h"
 #include "kernel/smp/smp_call.h"
 
 #define CALL_QUEUE_LEN 16
@@ -29,7 +25,6 @@ struct call_queue {
 };
 
 static struct call_queue queues[ACPI_MAX_CPUS];
-static bool calls_ready;
 
 /* The next call for this CPU, or NULL. */
 static struct smp_call *take_call(struct call_queue *q)
@@ -46,48 +41,43 @@ static struct smp_call *take_call(struct call_queue *q)
 	return call;
 }
 
-/* VECTOR_CALL, on the target CPU. Calls queued while we run are taken in
- * the same pass, so one IPI may serve several. */
-static void call_interrupt(void *ctx)
+void smp_call_init(void)
+{
+	for (unsigned i = 0; i < ACPI_MAX_CPUS; i++)
+		spin_lock_init(&queues[i].lock, "call queue");
+}
+
+void smp_call_idle(void)
 {
 	struct call_queue *q = &queues[this_cpu()->index];
-	struct smp_call *call;
 
-	while ((call = take_call(q))) {
+	for (;;) {
+		struct smp_call *call;
+
+		/* Look with interrupts off, then `sti; hlt` in one step: a
+		 * wake-up after the look still ends the hlt. */
+		irq_save();
+		while (!(call = take_call(q)))
+			wait_for_interrupt();
+		irq_enable();
 		call->fn(call->arg);
 		complete(&call->done);
 	}
 }
 
-/* After smp_init() (link order): nothing sends a call before the init
- * calls are done. Without the vector, every call to another CPU fails. */
-static void smp_call_init(void)
-{
-	for (unsigned i = 0; i < ACPI_MAX_CPUS; i++)
-		spin_lock_init(&queues[i].lock, "call queue");
-	if (request_fixed_vector(VECTOR_CALL, call_interrupt, NULL, "smp call"))
-		pr_err("smp: vector %#x is taken: no cross-CPU calls\n", VECTOR_CALL);
-	else
-		calls_ready = true;
-}
-SUBSYS_INITCALL(smp_call_init);
-
 int smp_call_start(unsigned cpu, struct smp_call *call, smp_call_fn *fn, void *arg)
 {
-	struct percpu *target = smp_cpu(cpu);
 	struct call_queue *q;
 	unsigned long fl;
 
-	if (!target || (!calls_ready && cpu != this_cpu()->index))
+	if (!smp_cpu(cpu) || (cpu == 0 && this_cpu()->index != 0))
 		return -ENODEV;
 	call->fn = fn;
 	call->arg = arg;
 	call->cpu = cpu;
 	completion_init(&call->done);
 	if (cpu == this_cpu()->index) {
-		fl = irq_save();
 		fn(arg);
-		irq_restore(fl);
 		complete(&call->done);
 		return 0;
 	}
@@ -100,7 +90,7 @@ int smp_call_start(unsigned cpu, struct smp_call *call, smp_call_fn *fn, void *a
 	q->ring[(q->head + q->count) % CALL_QUEUE_LEN] = call;
 	q->count++;
 	spin_unlock_irqrestore(&q->lock, fl);
-	lapic_send_ipi(target->apic_id, VECTOR_CALL);
+	smp_wake(cpu);
 	return 0;
 }
 
@@ -142,4 +132,34 @@ int smp_call(unsigned cpu, smp_call_fn *fn, void *arg, unsigned timeout_ms)
 	int err = smp_call_start(cpu, &call, fn, arg);
 
 	return err ? err : smp_call_wait(&call, timeout_ms);
+}
+
+int smp_call_everywhere(smp_call_fn *fn, void *(*arg_for)(unsigned cpu), unsigned timeout_ms)
+{
+	static struct smp_call calls[ACPI_MAX_CPUS];
+	static struct spinlock one_at_a_time = SPINLOCK_INIT("call everywhere");
+	unsigned n = smp_cpus_online(), started = n;
+	int err = 0;
+
+	if (this_cpu()->index != 0)
+		return -EINVAL;
+	/* calls[] is shared: the boot CPU is the only caller, and it does
+	 * not call itself recursively from fn. The lock catches both. */
+	spin_lock(&one_at_a_time);
+	for (unsigned i = 1; i < n; i++) {
+		int e = smp_call_start(i, &calls[i], fn, arg_for(i));
+		if (e) {
+			err = e;
+			started = i;
+			break;
+		}
+	}
+	fn(arg_for(0));
+	for (unsigned i = 1; i < started; i++) {
+		int e = smp_call_wait(&calls[i], timeout_ms);
+		if (e && !err)
+			err = e;
+	}
+	spin_unlock(&one_at_a_time);
+	return err;
 }

@@ -34,7 +34,7 @@ static uint32_t msix_table[TABLE_LEN / 4];
 
 /* ---- what pci_msi.c needs from the rest of the kernel ---- */
 
-uint64_t msi_address(void)
+uint64_t msi_address(int vector)
 {
 	return addr_for_msi;
 }

@@ -28,7 +28,7 @@ static struct virtqueue *probe_vq;
 static int blk_probe(struct virtio_device *vdev)
 {
 	struct virtqueue *vqs[1];
-	const struct virtqueue_info info[1] = {{"requests", NULL}};
+	const struct virtqueue_info info[1] = {{.name = "requests"}};
 	int err;
 
 	probes++;

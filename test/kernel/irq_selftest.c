@@ -58,10 +58,22 @@ static void irq_selftest(void)
 		check(st_hits[0] == 2 && irq_vector_count(v) == 2,
 		      "two self-IPIs on vector %#x: handler ran %u times, count %llu", v,
 		      st_hits[0], (unsigned long long)irq_vector_count(v));
+		/* Steering: the message address names the chosen LAPIC in
+		 * bits 12-19 (SDM 10.11.1); ids the xAPIC cannot name and
+		 * vectors that are not MSI are refused. */
+		uint64_t boot = msi_address(v);
+		check(irq_set_msi_cpu(v, 5) == 0 && msi_address(v) == (0xfee00000ull | 5 << 12),
+		      "vector %#x steered to APIC id 5: address %#llx (was %#llx)", v,
+		      (unsigned long long)msi_address(v), (unsigned long long)boot);
+		check(irq_set_msi_cpu(v, 0xff) == -EINVAL &&
+			      irq_set_msi_cpu(VECTOR_TIMER, 1) == -EINVAL,
+		      "the broadcast id and a non-MSI vector are refused");
 		free_msi_vector(v);
+		check(msi_address(v) == boot, "a freed vector forgets its CPU (%#llx)",
+		      (unsigned long long)msi_address(v));
 	}
-	check((msi_address() & 0xfff00000u) == 0xfee00000u && (msi_data(0x41) & 0xffff) == 0x41,
-	      "MSI address %#llx, data for vector 0x41 %#x", (unsigned long long)msi_address(),
+	check((msi_address(0x41) & 0xfff00000u) == 0xfee00000u && (msi_data(0x41) & 0xffff) == 0x41,
+	      "MSI address %#llx, data for vector 0x41 %#x", (unsigned long long)msi_address(0x41),
 	      (unsigned)msi_data(0x41));
 
 	/* Two handlers sharing a level-triggered GSI (as PCI INTx does) both

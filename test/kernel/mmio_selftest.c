@@ -36,7 +36,8 @@ static void st_rng_done(struct virtqueue *vq)
 
 static int st_rng_probe(struct virtio_device *vdev)
 {
-	static const struct virtqueue_info info[] = {{"mmio-selftest-rng", st_rng_done}};
+	static const struct virtqueue_info info[] = {
+		{.name = "mmio-selftest-rng", .callback = st_rng_done}};
 	struct virtqueue *vq;
 
 	return virtio_find_vqs(vdev, 1, &vq, info);

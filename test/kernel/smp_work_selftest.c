@@ -1,7 +1,7 @@
 /*
  * `test=smp`, second part: the CPUs working at once. Cross-CPU calls run
  * where they were sent and come back quickly (a wake-up IPI, not the next
- * tick); a call aimed at a CPU that keeps interrupts off times out and is
+ * tick); a call aimed at a CPU busy with an earlier call times out and is
  * withdrawn, never to run; a ticket-lock torture keeps exact totals with
  * every CPU incrementing shared counters; and the page allocator and the
  * heap, hammered from every CPU at once, never hand out one piece of memory
@@ -32,6 +32,25 @@ static void where_am_i(void *arg)
 	*(int *)arg = (int)this_cpu()->index;
 }
 
+/* Run on CPU 1: try to call CPU 0. */
+static void call_boot_cpu(void *arg)
+{
+	struct {
+		int *ran_on, *err;
+	} *a = arg;
+
+	*a->err = smp_call(0, where_am_i, a->ran_on, 10);
+}
+
+/* A call that sleeps: only thread context may. */
+static void sleep_20ms(void *arg)
+{
+	uint64_t t0 = time_ns();
+
+	sleep_ms(20);
+	*(uint64_t *)arg = (time_ns() - t0) / 1000;
+}
+
 static void check_calls(void)
 {
 	unsigned n = smp_cpus_online();
@@ -49,8 +68,23 @@ static void check_calls(void)
 	check(all, "a call to each of the %u CPUs ran on that CPU", n);
 	check(smp_call(n, where_am_i, &(int){0}, 10) == -ENODEV,
 	      "a call to CPU %u, which is not online, gives -ENODEV", n);
+	if (n > 1) {
+		int err = 0, ran_on = -1;
+		struct call_to_boot {
+			int *ran_on, *err;
+		} arg = {&ran_on, &err};
+		smp_call(1, call_boot_cpu, &arg, CALL_TIMEOUT_MS);
+		check(err == -ENODEV && ran_on == -1,
+		      "CPU 1 cannot call the boot CPU, which runs no idle loop (%d)", err);
+	}
 	if (n < 2)
 		return;
+
+	uint64_t slept_us = 0;
+	int err = smp_call(1, sleep_20ms, &slept_us, CALL_TIMEOUT_MS);
+	check(err == 0 && slept_us >= 20000 && slept_us < 200000,
+	      "a call may sleep: 20 ms on CPU 1 took %llu us (%d)", (unsigned long long)slept_us,
+	      err);
 
 	/* The caller sleeps in hlt; the answer's wake-up IPI must end each
 	 * wait, so a round trip costs far less than the 10 ms tick. */
@@ -63,8 +97,7 @@ static void check_calls(void)
 	      ROUND_TRIPS, (unsigned long long)us);
 }
 
-/* A call that keeps its CPU busy with interrupts off (it runs in the
- * VECTOR_CALL handler) for `arg` milliseconds. */
+/* A call that keeps its CPU's idle loop busy for `arg` milliseconds. */
 static void busy_ms(void *arg)
 {
 	uint64_t end = time_ns() + (uint64_t)(uintptr_t)arg * 1000000ull;
@@ -88,7 +121,7 @@ static void check_call_timeout(void)
 		return;
 	late_ran = 0;
 	err = smp_call_start(1, &busy, busy_ms, (void *)(uintptr_t)300);
-	check(err == 0, "CPU 1 is kept busy for 300 ms with interrupts off (%d)", err);
+	check(err == 0, "CPU 1 is kept busy for 300 ms by a call (%d)", err);
 	err = smp_call(1, mark_ran, NULL, 50);
 	check(err == -ETIMEDOUT, "a second call, given 50 ms, times out (%d)", err);
 	check(smp_call_wait(&busy, CALL_TIMEOUT_MS) == 0, "the busy call finishes");
@@ -128,29 +161,6 @@ static void torture(void *arg)
 	}
 }
 
-/* Run fn(arg) on every CPU at once: the others by call, this one itself. */
-static int on_every_cpu(smp_call_fn *fn, void *(*arg_for)(unsigned cpu))
-{
-	static struct smp_call calls[ACPI_MAX_CPUS];
-	unsigned n = smp_cpus_online();
-	int err = 0;
-
-	for (unsigned i = 1; i < n; i++) {
-		int e = smp_call_start(i, &calls[i], fn, arg_for(i));
-		if (e) {
-			err = e;
-			n = i;
-		}
-	}
-	fn(arg_for(0));
-	for (unsigned i = 1; i < n; i++) {
-		int e = smp_call_wait(&calls[i], 30000);
-		if (e)
-			err = e;
-	}
-	return err;
-}
-
 static void *rounds_for(unsigned cpu)
 {
 	return &rounds[cpu];
@@ -165,7 +175,7 @@ static void check_torture(void)
 	counter_a = counter_b = torn = 0;
 	memset(rounds, 0, sizeof(rounds));
 	torture_end = time_ns() + TORTURE_MS * 1000000ull;
-	err = on_every_cpu(torture, rounds_for);
+	err = smp_call_everywhere(torture, rounds_for, 30000);
 	for (unsigned i = 0; i < n; i++) {
 		sum += rounds[i];
 		busy += rounds[i] > 0;
@@ -239,7 +249,7 @@ static void check_allocators(void)
 
 	memset(logs, 0, sizeof(logs));
 	mm_get_stats(&before);
-	err = on_every_cpu(allocate, log_for);
+	err = smp_call_everywhere(allocate, log_for, 30000);
 
 	for (unsigned c = 0; c < n; c++) {
 		failed += logs[c].failed;

@@ -105,7 +105,8 @@ def run(vm, command):
 
 def irq_count(out, source, name):
     """The count `irqs` shows for the vector with `source` and handler `name`."""
-    m = re.search(rf"^0x[0-9a-f]{{2}}\s+{source}\s+{re.escape(name)}\s+(\d+)$", out, re.M)
+    m = re.search(rf"^0x[0-9a-f]{{2}}\s+{source}\s+\d+\s+{re.escape(name)}\s+(\d+)\s+0x[0-9a-f]+$",
+                  out, re.M)
     assert m, f"irqs lacks {source} {name}\n{out}"
     return int(m.group(1))
 

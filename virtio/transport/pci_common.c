@@ -20,6 +20,7 @@
 #include "kernel/pci/pci_bus.h"
 #include "kernel/pci/pci_config.h"
 #include "kernel/pci/pci_msi.h"
+#include "kernel/smp/smp.h"
 #include "virtio/transport/pci_common.h"
 #include "virtio/virtqueue_transport.h"
 
@@ -118,11 +119,12 @@ void vp_del_vqs(struct virtio_device *vdev)
 	vdev->vqs = NULL;
 }
 
-/* Takes a CPU vector for MSI-X table entry `entry` and points the entry
- * at it. */
+/* Takes a CPU vector for MSI-X table entry `entry`, sends it to CPU
+ * `cpu` (modulo the CPUs online), and points the entry at it. */
 static int vp_msix_vector(struct virtio_pci_device *vp, unsigned entry, irq_handler_t handler,
-			  void *ctx, const char *name)
+			  void *ctx, const char *name, unsigned cpu)
 {
+	struct percpu *target = smp_cpu(cpu % smp_cpus_online());
 	char *label = malloc(strlen(vp->name) + strlen(name) + 2);
 	int v;
 
@@ -140,6 +142,8 @@ static int vp_msix_vector(struct virtio_pci_device *vp, unsigned entry, irq_hand
 	vp->msix_vectors[entry] = v;
 	if (entry >= vp->nmsix)
 		vp->nmsix = entry + 1;
+	if (target && target->index != 0)
+		irq_set_msi_cpu(v, target->apic_id);
 	return pci_msix_set_vector(vp->pdev, entry, v);
 }
 
@@ -168,7 +172,8 @@ static int vp_setup_vqs(struct virtio_pci_device *vp, unsigned nvqs, struct virt
 		}
 		vp_link_vq(&vp->vdev, vqs[i]);
 		if (vec != VIRTIO_MSI_NO_VECTOR && vec != 0) {
-			err = vp_msix_vector(vp, entry, vp_vq_interrupt, vqs[i], info[i].name);
+			err = vp_msix_vector(vp, entry, vp_vq_interrupt, vqs[i], info[i].name,
+					     info[i].irq_cpu);
 			if (err)
 				return err;
 			entry++;
@@ -195,7 +200,7 @@ static int vp_try_msix(struct virtio_pci_device *vp, bool per_vq, unsigned nvqs,
 	vp->irq_mode = per_vq ? VP_IRQ_MSIX_PER_VQ : VP_IRQ_MSIX_SHARED;
 
 	err = vp_msix_vector(vp, 0, per_vq ? vp_config_interrupt : vp_shared_interrupt, vp,
-			     per_vq ? "config" : "virtio");
+			     per_vq ? "config" : "virtio", 0);
 	if (err)
 		goto fail;
 	/* 4.1.5.1.2: the device reads the vector back as NO_VECTOR when
