@@ -91,8 +91,8 @@ static void smp_blk_selftest(void)
 		return;
 	if (!check(dev->nqueues >= n, "vda has %u queues for %u CPUs", dev->nqueues, n))
 		return;
-	if (!check(dev->capacity >= (uint64_t)n * REGION_SECTORS, "vda holds %u regions of %u sectors",
-		   n, REGION_SECTORS))
+	if (!check(dev->capacity >= (uint64_t)n * REGION_SECTORS,
+		   "vda holds %u regions of %u sectors", n, REGION_SECTORS))
 		return;
 	for (unsigned c = 0; c < n; c++)
 		io[c] = (struct cpu_io){.dev = dev, .cpu = c};
