@@ -25,6 +25,7 @@
 #include "kernel/block/blkdev.h"
 #include "kernel/lib/log.h"
 #include "kernel/mm/dma.h"
+#include "kernel/smp/cpus.h"
 #include "virtio/virtio.h"
 
 static const char *const queue_names[VBLK_MAX_QUEUES] = {
@@ -280,9 +281,16 @@ static int vblk_probe(struct virtio_device *vdev)
 		return -ENOMEM;
 	vb->vdev = vdev;
 	read_config(vb);
+	/* One hardware context per CPU, or per queue if there are fewer
+	 * (kernel/block/blkdev.h); before the queues exist, since their
+	 * interrupts find their context by it. */
+	vb->blk.nr_hwq = vb->nq < smp_cpus_online() ? vb->nq : smp_cpus_online();
+	if (vb->blk.nr_hwq > BLK_MAX_HWQ)
+		vb->blk.nr_hwq = BLK_MAX_HWQ;
 
-	/* Queue i belongs to CPU i (modulo the CPUs online), which takes its
-	 * interrupt: requests complete where they were submitted. */
+	/* Queue i belongs to context i % nr_hwq and takes its interrupt on
+	 * CPU i (modulo the CPUs online), one of that context's CPUs:
+	 * requests complete where they were submitted. */
 	for (unsigned i = 0; i < vb->nq; i++)
 		info[i] = (struct virtqueue_info){
 			.name = queue_names[i], .callback = vblk_vq_done, .irq_cpu = i};
@@ -355,11 +363,11 @@ static void vblk_remove(struct virtio_device *vdev)
 
 	if (!vb)
 		return;
-	fl = blk_lock(&vb->blk);
+	fl = blk_lock_all(&vb->blk);
 	blkdev_unregister(&vb->blk);
 	virtio_reset_device(vdev);
 	failed = vblk_fail_held_requests(vb);
-	blk_unlock(&vb->blk, fl);
+	blk_unlock_all(&vb->blk, fl);
 	if (failed)
 		pr_err("%s: removed with %u device requests in flight: they fail with -EIO\n",
 		       vb->blk.name, failed);
@@ -379,7 +387,7 @@ static void vblk_config_changed(struct virtio_device *vdev)
 
 	if (!vb)
 		return;
-	fl = blk_lock(&vb->blk);
+	fl = blk_lock_all(&vb->blk);
 	cap = virtio_cread64(vdev, CFG_CAPACITY);
 	if (cap != vb->blk.capacity) {
 		pr_info("%s: capacity changed from %llu to %llu sectors (%llu MiB)\n", vb->blk.name,
@@ -388,7 +396,7 @@ static void vblk_config_changed(struct virtio_device *vdev)
 		vb->blk.capacity = cap;
 	}
 	vb->blk.cache = read_cache_mode(vdev);
-	blk_unlock(&vb->blk, fl);
+	blk_unlock_all(&vb->blk, fl);
 }
 
 static const struct virtio_device_id vblk_ids[] = {

@@ -116,7 +116,7 @@ struct vblk {
 	struct virtio_device *vdev;
 	struct blkdev blk;
 	unsigned nq;
-	unsigned next_q; /* round robin */
+	unsigned next_q[BLK_MAX_HWQ]; /* round robin within each context */
 	struct vblk_queue q[VBLK_MAX_QUEUES];
 	struct vblk_limits lim;
 	uint32_t seg_max_dev, size_max_dev; /* as the device said, for lsblk */
@@ -138,7 +138,7 @@ static inline struct vblk *to_vblk(const struct blkdev *dev)
  * blkdev_ops of the same names, called with interrupts off; vblk_vq_done
  * is every request queue's callback, in interrupt context. */
 int vblk_issue(struct blkdev *dev, struct blk_request *req);
-void vblk_kick(struct blkdev *dev);
+void vblk_kick(struct blkdev *dev, unsigned hwq);
 void vblk_notify(struct blkdev *dev);
 void vblk_vq_done(struct virtqueue *vq);
 unsigned vblk_fail_held_requests(struct vblk *vb);

@@ -4,10 +4,12 @@
  * chain each (a device-readable header, the data, a device-writable status
  * byte), and completes them from the used ring. A request the device's
  * limits do not allow in one piece is cut into chunks
- * (drivers/virtio_blk_chunks.c). Queue q belongs to CPU q modulo the CPUs
- * online, and takes its interrupt there (blk-mq's mapping): a CPU issues
- * only on its own queues, round robin among them, so its requests complete
- * on it. Everything here runs under the device lock (blk_lock()).
+ * (drivers/virtio_blk_chunks.c). Queue q belongs to the block layer's
+ * hardware context q % nr_hwq, and so to the CPUs of that context; its
+ * interrupt goes to CPU q, which is in it (blk-mq's mapping). A request is
+ * issued only on its context's queues, round robin among them, under that
+ * context's lock, so requests complete where they were submitted and CPUs
+ * on different contexts never share a lock.
  * The driver's state is in drivers/virtio_blk_dev.h; probing is in
  * drivers/virtio_blk.c.
  */
@@ -15,11 +17,10 @@
 #include <stdint.h>
 
 #include "drivers/virtio_blk_chunks.h"
-#include "drivers/virtio_blk_dev.h"
 #include "arch/x86_64/percpu.h"
+#include "drivers/virtio_blk_dev.h"
 #include "kernel/block/blkdev.h"
 #include "kernel/lib/log.h"
-#include "kernel/smp/smp.h"
 #include "virtio/virtio.h"
 
 static const uint32_t op_type[BLK_OP_COUNT] = {
@@ -75,7 +76,7 @@ static void complete_slot(struct vblk_queue *q, struct vblk_slot *slot, unsigned
 
 /* The device is reset (it no longer touches our buffers): take back what
  * every queue still holds and fail it with -EIO. Returns how many device
- * requests that was. */
+ * requests that was. Every context's lock held (blk_lock_all()). */
 unsigned vblk_fail_held_requests(struct vblk *vb)
 {
 	unsigned n = 0;
@@ -100,9 +101,12 @@ unsigned vblk_fail_held_requests(struct vblk *vb)
 static void vblk_fail_device(struct vblk *vb)
 {
 	struct virtio_device *vdev = vb->vdev;
+	unsigned long fl = blk_lock_all(&vb->blk);
 
-	if (vdev->failed)
+	if (vdev->failed) {
+		blk_unlock_all(&vb->blk, fl);
 		return;
+	}
 	pr_err("%s: virtio%d broke a request queue; device reset, its requests fail with "
 	       "-EIO\n",
 	       vb->blk.name, vdev->index);
@@ -112,6 +116,7 @@ static void vblk_fail_device(struct vblk *vb)
 	vdev->fail_step = "request queue broken";
 	virtio_add_status(vdev, VIRTIO_CONFIG_S_FAILED);
 	vblk_fail_held_requests(vb);
+	blk_unlock_all(&vb->blk, fl);
 }
 
 /* The vq callback: drain, then re-enable callbacks and drain again if
@@ -120,9 +125,12 @@ static void vblk_fail_device(struct vblk *vb)
 void vblk_vq_done(struct virtqueue *vq)
 {
 	struct vblk_queue *q = vq->priv;
+	struct vblk *vb = q->vb;
+	unsigned hwq = (unsigned)(q - vb->q) % vb->blk.nr_hwq;
 	struct vblk_slot *slot;
 	unsigned len;
-	unsigned long fl = blk_lock(&q->vb->blk);
+	bool broken;
+	unsigned long fl = blk_lock(&vb->blk, hwq);
 
 	if (this_cpu()->index < 64)
 		q->cpus |= 1ull << this_cpu()->index;
@@ -131,10 +139,13 @@ void vblk_vq_done(struct virtqueue *vq)
 		while ((slot = virtqueue_get_buf(vq, &len)))
 			complete_slot(q, slot, len);
 	} while (!virtqueue_enable_cb(vq) && !virtqueue_is_broken(vq));
-	if (virtqueue_is_broken(vq))
-		vblk_fail_device(q->vb);
+	broken = virtqueue_is_broken(vq);
 	/* The done callbacks run here, after the lock is dropped. */
-	blk_unlock(&q->vb->blk, fl);
+	blk_unlock(&vb->blk, hwq, fl);
+	/* Failing the device takes every context's lock, in order: not
+	 * while holding one of them. */
+	if (broken)
+		vblk_fail_device(vb);
 }
 
 /* ---- Issuing (thread context, interrupts off) --------------------------- */
@@ -225,23 +236,19 @@ static long build_chunk(struct vblk *vb, struct blk_request *req, struct vblk_sl
 	}
 }
 
-/* This CPU's next queue, round robin among the queues it owns (q with
- * q % cpus == cpu), that has a free slot and was not found full in this
- * call (`full` bit set). With more CPUs than queues, CPU c shares queue
- * c % nq. */
-static struct vblk_queue *pick_queue(struct vblk *vb, unsigned full)
+/* The next of context `hwq`'s queues (q with q % nr_hwq == hwq), round
+ * robin, that has a free slot and was not found full in this call (`full`
+ * bit set). */
+static struct vblk_queue *pick_queue(struct vblk *vb, unsigned hwq, unsigned full)
 {
-	unsigned cpus = smp_cpus_online(), cpu = this_cpu()->index;
-	unsigned first = cpu % vb->nq, step = cpus < vb->nq ? cpus : vb->nq;
-	unsigned owned = (vb->nq - first + step - 1) / step;
+	unsigned step = vb->blk.nr_hwq;
+	unsigned owned = (vb->nq - hwq + step - 1) / step;
 
 	for (unsigned j = 0; j < owned; j++) {
-		unsigned k = (vb->next_q + j) % owned, qi = first + k * step;
+		unsigned k = (vb->next_q[hwq] + j) % owned, qi = hwq + k * step;
 
 		if (vb->q[qi].free && !(full & (1u << qi))) {
-			/* A hint shared by the CPUs, each taking it modulo
-			 * its own count: any value is a valid start. */
-			vb->next_q = k + 1;
+			vb->next_q[hwq] = k + 1;
 			return &vb->q[qi];
 		}
 	}
@@ -254,7 +261,7 @@ int vblk_issue(struct blkdev *dev, struct blk_request *req)
 	unsigned full = 0;
 
 	for (;;) {
-		struct vblk_queue *q = pick_queue(vb, full);
+		struct vblk_queue *q = pick_queue(vb, req->hwq, full);
 		struct vblk_cursor cur = {req->cur_sg, req->cur_off};
 		struct scatterlist *sgs[3];
 		struct vblk_slot *slot;
@@ -300,13 +307,13 @@ int vblk_issue(struct blkdev *dev, struct blk_request *req)
 	}
 }
 
-void vblk_kick(struct blkdev *dev)
+void vblk_kick(struct blkdev *dev, unsigned hwq)
 {
 	struct vblk *vb = to_vblk(dev);
 
-	/* Under the lock: publish and decide (2.7.13, 2.8.21); the doorbell
-	 * itself waits for vblk_notify(). */
-	for (unsigned i = 0; i < vb->nq; i++) {
+	/* Under the context's lock: publish and decide (2.7.13, 2.8.21) for
+	 * its queues; the doorbell itself waits for vblk_notify(). */
+	for (unsigned i = hwq; i < vb->nq; i += dev->nr_hwq) {
 		if (vb->q[i].need_kick) {
 			vb->q[i].need_kick = false;
 			if (virtqueue_kick_prepare(vb->q[i].vq))

@@ -10,13 +10,16 @@
  * issued as completions free the ring: nothing is ever dropped because the
  * ring was full.
  *
- * Several CPUs: each device has one lock (dev->lock) over its queues of
- * work and the driver's rings. A driver's completion interrupt runs on the
- * CPU that owns the queue, takes the lock, and marks requests complete;
- * their done callbacks run after the lock is released (blk_unlock), so a
- * callback may submit again without taking a lock it already holds. A
- * request whose callback ran on another CPU than the one that submitted it
- * wakes that CPU, which may be waiting in `hlt` for it.
+ * Several CPUs, as blk-mq does it: each device has hardware contexts
+ * (dev->hwq[], as many as the driver has queues for, at most one per CPU),
+ * each with its own lock over its unissued work and the driver's rings
+ * that belong to it. CPU c submits on context c % nr_hwq, and the
+ * driver's completion interrupt for those rings runs on that CPU too, so
+ * in the steady state no two CPUs share a lock. Done callbacks run after
+ * the lock is released (blk_unlock), so a callback may submit again
+ * without taking a lock it already holds. A request whose callback ran on
+ * another CPU than the one that submitted it wakes that CPU, which may be
+ * waiting in `hlt` for it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -85,8 +88,12 @@ int blkdev_register(struct blkdev *dev)
 	if (dev->block_size < BLK_SECTOR_SIZE || (dev->block_size & (dev->block_size - 1)))
 		dev->block_size = BLK_SECTOR_SIZE;
 	snprintf(dev->name, sizeof dev->name, "vd%c", 'a' + registered++);
-	spin_lock_init(&dev->lock, "block device");
-	dev->pend_head = dev->pend_tail = NULL;
+	if (dev->nr_hwq == 0 || dev->nr_hwq > BLK_MAX_HWQ)
+		dev->nr_hwq = dev->nr_hwq ? BLK_MAX_HWQ : 1;
+	for (unsigned h = 0; h < BLK_MAX_HWQ; h++) {
+		spin_lock_init(&dev->hwq[h].lock, "block hw context");
+		dev->hwq[h].pend_head = dev->hwq[h].pend_tail = NULL;
+	}
 	memset(dev->done, 0, sizeof dev->done);
 	dev->inflight_requests = 0;
 	memset(dev->stats, 0, sizeof dev->stats);
@@ -120,9 +127,18 @@ struct blkdev *blkdev_next(struct blkdev *prev)
 	return prev ? prev->next : devices;
 }
 
-unsigned long blk_lock(struct blkdev *dev)
+unsigned long blk_lock(struct blkdev *dev, unsigned hwq)
 {
-	return spin_lock_irqsave(&dev->lock);
+	return spin_lock_irqsave(&dev->hwq[hwq % BLK_MAX_HWQ].lock);
+}
+
+unsigned long blk_lock_all(struct blkdev *dev)
+{
+	unsigned long fl = irq_save();
+
+	for (unsigned h = 0; h < dev->nr_hwq; h++)
+		spin_lock(&dev->hwq[h].lock);
+	return fl;
 }
 
 static struct blk_done_list *my_done_list(struct blkdev *dev)
@@ -130,14 +146,15 @@ static struct blk_done_list *my_done_list(struct blkdev *dev)
 	return &dev->done[this_cpu()->index % BLK_MAX_CPUS];
 }
 
-/* Runs the done callbacks this CPU queued with blk_complete(), without the
- * lock. Each request is taken off the list under the lock. */
+/* Runs the done callbacks this CPU queued with blk_complete(), without any
+ * lock: the list is this CPU's, so interrupts off is enough to take from
+ * it (an interrupt on this CPU may add to it). */
 static void run_done(struct blkdev *dev)
 {
 	struct blk_done_list *list = my_done_list(dev);
 
 	for (;;) {
-		unsigned long fl = spin_lock_irqsave(&dev->lock);
+		unsigned long fl = irq_save();
 		struct blk_request *req = list->head;
 
 		if (req) {
@@ -145,7 +162,7 @@ static void run_done(struct blkdev *dev)
 			if (!list->head)
 				list->tail = NULL;
 		}
-		spin_unlock_irqrestore(&dev->lock, fl);
+		irq_restore(fl);
 		if (!req)
 			return;
 		unsigned cpu = req->submit_cpu;
@@ -156,31 +173,52 @@ static void run_done(struct blkdev *dev)
 	}
 }
 
-void blk_unlock(struct blkdev *dev, unsigned long flags)
+/* What follows every unlock: doorbells, then this CPU's done callbacks. */
+static void after_unlock(struct blkdev *dev, bool done_waiting)
 {
-	bool done_waiting = my_done_list(dev)->head != NULL;
-
-	spin_unlock_irqrestore(&dev->lock, flags);
 	if (dev->ops && dev->ops->notify)
 		dev->ops->notify(dev);
 	if (done_waiting)
 		run_done(dev);
 }
 
+void blk_unlock(struct blkdev *dev, unsigned hwq, unsigned long flags)
+{
+	bool done_waiting = my_done_list(dev)->head != NULL;
+
+	spin_unlock_irqrestore(&dev->hwq[hwq % BLK_MAX_HWQ].lock, flags);
+	after_unlock(dev, done_waiting);
+}
+
+void blk_unlock_all(struct blkdev *dev, unsigned long flags)
+{
+	bool done_waiting = my_done_list(dev)->head != NULL;
+
+	for (unsigned h = dev->nr_hwq; h-- > 0;)
+		spin_unlock(&dev->hwq[h].lock);
+	irq_restore(flags);
+	after_unlock(dev, done_waiting);
+}
+
+static void count(uint64_t *counter, uint64_t n)
+{
+	__atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+}
+
 void blk_complete(struct blk_request *req)
 {
 	struct blkdev *dev = req->dev;
 	struct blk_op_stats *st = &dev->stats[req->op];
+	struct blk_done_list *list = my_done_list(dev);
 
 	req->status = req->error;
-	st->completed++;
+	count(&st->completed, 1);
 	if (req->status)
-		st->errors++;
+		count(&st->errors, 1);
 	else
-		st->sectors += req->count;
-	dev->inflight_requests--;
+		count(&st->sectors, req->count);
+	__atomic_fetch_sub(&dev->inflight_requests, 1, __ATOMIC_RELAXED);
 	req->next_pending = NULL;
-	struct blk_done_list *list = my_done_list(dev);
 	if (list->tail)
 		list->tail->next_pending = req;
 	else
@@ -188,39 +226,43 @@ void blk_complete(struct blk_request *req)
 	list->tail = req;
 }
 
-/* Hands queued requests to the driver until it is full. Device lock held. */
-static void issue_pending(struct blkdev *dev)
+/* Hands context `h`'s queued requests to the driver until it is full. The
+ * context's lock held. */
+static void issue_pending(struct blkdev *dev, unsigned h)
 {
+	struct blk_hwq *q = &dev->hwq[h];
 	struct blk_request *req;
 	bool issued = false;
 
-	while ((req = dev->pend_head)) {
+	while ((req = q->pend_head)) {
 		if (dev->ops->issue(dev, req) == 0)
 			break; /* full: completions will make room */
 		issued = true;
-		dev->pend_head = req->next_pending;
-		if (!dev->pend_head)
-			dev->pend_tail = NULL;
+		q->pend_head = req->next_pending;
+		if (!q->pend_head)
+			q->pend_tail = NULL;
 		req->issued_all = true;
 		/* Nothing in flight: it failed before its first chunk went
 		 * out, or the device already finished every chunk. */
 		if (req->inflight == 0)
 			blk_complete(req);
 	}
-	if (issued || dev->pend_head)
-		dev->ops->kick(dev);
+	if (issued || q->pend_head)
+		dev->ops->kick(dev, h);
 }
 
-/* Issues what `dev` has pending, if anything. */
+/* Issues what `dev` has pending, if anything, on every context. */
 static void issue_pending_locked(struct blkdev *dev)
 {
-	unsigned long fl;
+	for (unsigned h = 0; h < dev->nr_hwq; h++) {
+		unsigned long fl;
 
-	if (!__atomic_load_n(&dev->pend_head, __ATOMIC_RELAXED))
-		return;
-	fl = blk_lock(dev);
-	issue_pending(dev);
-	blk_unlock(dev, fl);
+		if (!__atomic_load_n(&dev->hwq[h].pend_head, __ATOMIC_RELAXED))
+			continue;
+		fl = blk_lock(dev, h);
+		issue_pending(dev, h);
+		blk_unlock(dev, h, fl);
+	}
 }
 
 void blk_poll(void)
@@ -276,16 +318,18 @@ static int check_request(const struct blkdev *dev, const struct blk_request *req
 int blk_submit(struct blkdev *dev, struct blk_request *req)
 {
 	unsigned long fl;
+	unsigned h;
 	int err;
 
 	if (!dev)
 		return -ENODEV;
-	fl = blk_lock(dev);
+	h = this_cpu()->index % dev->nr_hwq;
+	fl = blk_lock(dev, h);
 	err = check_request(dev, req);
 	if (err) {
 		if ((unsigned)req->op < BLK_OP_COUNT)
-			dev->stats[req->op].rejected++;
-		blk_unlock(dev, fl);
+			count(&dev->stats[req->op].rejected, 1);
+		blk_unlock(dev, h, fl);
 		return err;
 	}
 	req->dev = dev;
@@ -310,8 +354,9 @@ int blk_submit(struct blkdev *dev, struct blk_request *req)
 	req->cur_off = 0;
 	req->submit_ns = time_ns();
 	req->submit_cpu = this_cpu()->index;
-	dev->stats[req->op].submitted++;
-	dev->inflight_requests++;
+	req->hwq = h;
+	count(&dev->stats[req->op].submitted, 1);
+	__atomic_fetch_add(&dev->inflight_requests, 1, __ATOMIC_RELAXED);
 
 	/* A device without a volatile write cache has nothing to flush
 	 * (virtio 1.2 5.2.6.2: without VIRTIO_BLK_F_FLUSH writes are stable
@@ -319,17 +364,18 @@ int blk_submit(struct blkdev *dev, struct blk_request *req)
 	if (req->op == BLK_OP_FLUSH && !(dev->caps & BLK_CAP_FLUSH)) {
 		req->issued_all = true;
 		blk_complete(req);
-		blk_unlock(dev, fl);
+		blk_unlock(dev, h, fl);
 		return 0;
 	}
 
-	if (dev->pend_tail)
-		dev->pend_tail->next_pending = req;
+	struct blk_hwq *q = &dev->hwq[h];
+	if (q->pend_tail)
+		q->pend_tail->next_pending = req;
 	else
-		dev->pend_head = req;
-	dev->pend_tail = req;
-	issue_pending(dev);
-	blk_unlock(dev, fl);
+		q->pend_head = req;
+	q->pend_tail = req;
+	issue_pending(dev, h);
+	blk_unlock(dev, h, fl);
 	return 0;
 }
 

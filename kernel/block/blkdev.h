@@ -97,10 +97,12 @@ struct blk_request {
 	int error;
 	uint64_t submit_ns;
 	unsigned submit_cpu; /* woken when done ran on another CPU */
+	unsigned hwq;	     /* the hardware context it was submitted on */
 };
 
-/* What a driver provides. issue and kick are called with the device lock
- * held (blk_lock()), and interrupts off. */
+/* What a driver provides. issue and kick are called with the lock of the
+ * request's hardware context held (blk_lock()), and interrupts off: they
+ * may touch only that context's queues (req->hwq, `hwq`). */
 struct blkdev_ops {
 	/* Issue as much of `req` as the device takes now, continuing from
 	 * its split cursor. Returns 1 when nothing is left to issue (also
@@ -108,9 +110,9 @@ struct blkdev_ops {
 	 * (call again after completions). */
 	int (*issue)(struct blkdev *dev, struct blk_request *req);
 	/* Tell the device about everything issued since the last call. */
-	void (*kick)(struct blkdev *dev);
+	void (*kick)(struct blkdev *dev, unsigned hwq);
 	/* Optional: the part of a kick that may trap to the hypervisor (the
-	 * doorbell write), called after the device lock is dropped so other
+	 * doorbell write), called after the context lock is dropped so other
 	 * CPUs do not wait while the device is told. kick then only decides
 	 * which queues need it. */
 	void (*notify)(struct blkdev *dev);
@@ -130,6 +132,7 @@ struct blk_op_stats {
 };
 
 #define BLK_MAX_CPUS 64 /* as ACPI_MAX_CPUS */
+#define BLK_MAX_HWQ  8
 
 struct blkdev {
 	char name[8];	     /* vda, vdb, ... assigned at registration */
@@ -144,16 +147,25 @@ struct blkdev {
 	const struct blkdev_ops *ops;
 	void *priv;
 
-	/* The device lock: guards everything below, and the driver's queues
-	 * (its issue, kick and completion all run under it). */
-	struct spinlock lock;
-	struct blk_request *pend_head, *pend_tail; /* submitted, not fully issued */
-	/* Completed, done not run yet: one list per completing CPU, which
-	 * runs its own list when it drops the lock (so a done callback runs
-	 * on the CPU that took the completion, normally the submitter). */
+	/* Hardware contexts, as blk-mq has them: the driver sets nr_hwq
+	 * (1 to BLK_MAX_HWQ) before registering, and CPU c submits on
+	 * context c % nr_hwq. Each has its own lock, which guards its list
+	 * of work not yet issued and the driver's queues that belong to it
+	 * (issue, kick and their completions run under it): two CPUs on two
+	 * contexts never wait for each other. */
+	unsigned nr_hwq;
+	struct blk_hwq {
+		struct spinlock lock;
+		struct blk_request *pend_head, *pend_tail; /* submitted, not fully issued */
+	} hwq[BLK_MAX_HWQ];
+	/* Completed, done not run yet: one list per completing CPU, touched
+	 * only by that CPU with interrupts off, which runs it when it drops
+	 * the lock (so a done callback runs on the CPU that took the
+	 * completion, normally the submitter). */
 	struct blk_done_list {
 		struct blk_request *head, *tail;
 	} done[BLK_MAX_CPUS];
+	/* Updated from every context: atomic. */
 	unsigned inflight_requests; /* submitted, done not yet run */
 	struct blk_op_stats stats[BLK_OP_COUNT];
 	struct blkdev *next; /* the registry: changed only at boot and removal */
@@ -167,15 +179,21 @@ struct blkdev *blkdev_find(const char *name);
 struct blkdev *blkdev_next(struct blkdev *prev); /* NULL starts */
 const char *blk_op_name(enum blk_op op);
 
-/* The device lock, for drivers: their completion path (an interrupt, on
- * the CPU that owns the queue) takes it. blk_unlock() releases it and then
- * runs the done callbacks of the requests completed meanwhile, with no lock
- * held, so a callback may submit again, to any device. */
-unsigned long blk_lock(struct blkdev *dev);
-void blk_unlock(struct blkdev *dev, unsigned long flags);
+/* A hardware context's lock, for drivers: their completion path (an
+ * interrupt, on the CPU that owns the queue) takes the lock of the context
+ * the queue belongs to. blk_unlock() releases it, rings the doorbells
+ * (ops->notify), then runs the done callbacks of the requests this CPU
+ * completed meanwhile, with no lock held, so a callback may submit again,
+ * to any device. blk_lock_all() takes every context's lock, in index order
+ * (the lock order), for what spans queues: a reset, a removal, a resize. */
+unsigned long blk_lock(struct blkdev *dev, unsigned hwq);
+void blk_unlock(struct blkdev *dev, unsigned hwq, unsigned long flags);
+unsigned long blk_lock_all(struct blkdev *dev);
+void blk_unlock_all(struct blkdev *dev, unsigned long flags);
 
 /* Drivers call this once per request when its last chunk completed, with
- * the device lock held: sets req->status; req->done runs at blk_unlock(). */
+ * its context's lock held: sets req->status; req->done runs at
+ * blk_unlock(). */
 void blk_complete(struct blk_request *req);
 
 /* Checks `req` and queues it to the device. Returns 0 (done will run,

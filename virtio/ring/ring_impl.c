@@ -143,6 +143,13 @@ void vring_common_del(struct virtqueue *vq)
 
 	for (unsigned i = 0; i < c->num; i++)
 		vring_free_indirect(c, &c->state[i]);
+	while (c->indir_spare) {
+		void *t = c->indir_spare;
+
+		c->indir_spare = *(void **)t;
+		dma_free(t, vring_indir_bytes(c, VRING_INDIR_SMALL));
+	}
+	c->indir_spares = 0;
 	ring_mem_free(c->mem, c->mem_size, c->state, c->state_size);
 	dma_free(c, c->layout->obj_size);
 }

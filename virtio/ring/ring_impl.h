@@ -125,7 +125,15 @@ struct vring_common {
 	bool (*notify)(struct virtqueue *vq); /* the transport's doorbell */
 	int (*reset)(struct virtqueue *vq);   /* its queue reset, or NULL */
 	int (*enable)(struct virtqueue *vq);
+	/* Spare small indirect tables (VRING_INDIR_SMALL entries each), a
+	 * list linked through their first word: a virtio-blk request's three
+	 * descriptors then cost no heap allocation, and so no heap lock that
+	 * every CPU would share. Same context as add, like the rest. */
+	void *indir_spare;
+	unsigned indir_spares;
 };
+
+#define VRING_INDIR_SMALL 4
 
 static inline struct vring_common *to_common(const struct virtqueue *vq)
 {
@@ -192,17 +200,44 @@ static inline int vring_add_check(const struct vring_common *c, struct scatterli
  * descriptors, one buffer, a full ring, or no memory (then the direct
  * chain is the fallback). The table is filled by the layout.
  */
-static inline void *vring_alloc_indirect(const struct vring_common *c, unsigned total)
+/* A table for `total` descriptors: small ones are all VRING_INDIR_SMALL
+ * long, so any spare fits any small request. */
+static inline size_t vring_indir_bytes(const struct vring_common *c, unsigned total)
 {
-	if (c->indirect && total > 1 && c->vq.num_free)
-		return dma_alloc(total * c->layout->desc_size, VRING_DESC_ALIGN);
-	return NULL;
+	return (total <= VRING_INDIR_SMALL ? VRING_INDIR_SMALL : total) * c->layout->desc_size;
 }
 
-static inline void vring_free_indirect(const struct vring_common *c, struct vring_buf_state *st)
+static inline void *vring_alloc_indirect(struct vring_common *c, unsigned total)
 {
-	if (st->indir)
-		dma_free(st->indir, st->indir_num * c->layout->desc_size);
+	if (!c->indirect || total <= 1 || !c->vq.num_free)
+		return NULL;
+	if (total <= VRING_INDIR_SMALL && c->indir_spare) {
+		void *t = c->indir_spare;
+
+		c->indir_spare = *(void **)t;
+		c->indir_spares--;
+		return t;
+	}
+	return dma_alloc(vring_indir_bytes(c, total), VRING_DESC_ALIGN);
+}
+
+/* Back to the spares (at most one per ring entry), or to the heap. */
+static inline void vring_put_indirect(struct vring_common *c, void *indir, unsigned total)
+{
+	if (!indir)
+		return;
+	if (total <= VRING_INDIR_SMALL && c->indir_spares < c->num) {
+		*(void **)indir = c->indir_spare;
+		c->indir_spare = indir;
+		c->indir_spares++;
+		return;
+	}
+	dma_free(indir, vring_indir_bytes(c, total));
+}
+
+static inline void vring_free_indirect(struct vring_common *c, struct vring_buf_state *st)
+{
+	vring_put_indirect(c, st->indir, st->indir_num);
 	st->indir = NULL;
 }
 
@@ -210,8 +245,7 @@ static inline void vring_free_indirect(const struct vring_common *c, struct vrin
  * added; the driver retries after get_buf. */
 static inline int vring_add_full(struct vring_common *c, void *indir, unsigned total)
 {
-	if (indir)
-		dma_free(indir, total * c->layout->desc_size);
+	vring_put_indirect(c, indir, total);
 	c->vq.stats.full++;
 	return -ENOSPC;
 }

@@ -242,7 +242,7 @@ int vring_packed_add_sgs(struct virtqueue *vq, struct scatterlist *sgs[], unsign
 	id = pk->free_id;
 	if (id >= num) {
 		if (indir)
-			dma_free(indir, total * sizeof(struct vring_packed_desc));
+			vring_put_indirect(&pk->c, indir, total);
 		pr_err("virtqueue %s: no free buffer id with %u slots free\n", vq->name,
 		       vq->num_free);
 		vring_break(&pk->c);
