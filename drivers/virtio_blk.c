@@ -102,6 +102,7 @@ static const struct blkdev_ops vblk_ops = {
 	.issue = vblk_issue,
 	.kick = vblk_kick,
 	.notify = vblk_notify,
+	.poll = vblk_poll,
 	.print_stats = vblk_print_stats,
 	.set_cache_mode = vblk_set_cache_mode,
 };

@@ -140,6 +140,7 @@ static inline struct vblk *to_vblk(const struct blkdev *dev)
 int vblk_issue(struct blkdev *dev, struct blk_request *req);
 void vblk_kick(struct blkdev *dev, unsigned hwq);
 void vblk_notify(struct blkdev *dev);
+void vblk_poll(struct blkdev *dev, unsigned hwq);
 void vblk_vq_done(struct virtqueue *vq);
 unsigned vblk_fail_held_requests(struct vblk *vb);
 

@@ -314,12 +314,31 @@ void vblk_kick(struct blkdev *dev, unsigned hwq)
 	/* Under the context's lock: publish and decide (2.7.13, 2.8.21) for
 	 * its queues; the doorbell itself waits for vblk_notify(). */
 	for (unsigned i = hwq; i < vb->nq; i += dev->nr_hwq) {
-		if (vb->q[i].need_kick) {
-			vb->q[i].need_kick = false;
-			if (virtqueue_kick_prepare(vb->q[i].vq))
-				__atomic_store_n(&vb->q[i].need_notify, true, __ATOMIC_RELEASE);
-		}
+		/* Also without new work: with event index, this is where a
+		 * device's wish read too early is caught (kick_prepare). */
+		vb->q[i].need_kick = false;
+		if (virtqueue_kick_prepare(vb->q[i].vq))
+			__atomic_store_n(&vb->q[i].need_notify, true, __ATOMIC_RELEASE);
 	}
+}
+
+/*
+ * A waiter's look at its context's used rings, on every wake-up (the tick
+ * included). Interrupt suppression is a handshake (2.7.7.2 / 2.7.10): we
+ * publish used_event and re-read used->idx, the device publishes used->idx
+ * and reads used_event, each with a full barrier in between. QEMU 7.2's
+ * TCG drops a single vCPU's fences, so with the device on another host
+ * thread (an iothread) both may read the other's old value, and the
+ * device decides no interrupt is due for the completions we then wait
+ * for. Looking again here turns such a lost interrupt into a delay of at
+ * most one tick instead of a hang.
+ */
+void vblk_poll(struct blkdev *dev, unsigned hwq)
+{
+	struct vblk *vb = to_vblk(dev);
+
+	for (unsigned i = hwq; i < vb->nq; i += dev->nr_hwq)
+		vblk_vq_done(vb->q[i].vq);
 }
 
 void vblk_notify(struct blkdev *dev)

@@ -247,17 +247,22 @@ static void issue_pending(struct blkdev *dev, unsigned h)
 		if (req->inflight == 0)
 			blk_complete(req);
 	}
-	if (issued || q->pend_head)
-		dev->ops->kick(dev, h);
+	/* Always: a kick with nothing new still catches a notification
+	 * wish read too early (virtqueue_kick_prepare). */
+	dev->ops->kick(dev, h);
+	(void)issued;
 }
 
-/* Issues what `dev` has pending, if anything, on every context. */
+/* Issues what `dev` has pending, if anything, on every context; on this
+ * CPU's own context also when nothing is pending, for the kick. */
 static void issue_pending_locked(struct blkdev *dev)
 {
+	unsigned mine = this_cpu()->index % dev->nr_hwq;
+
 	for (unsigned h = 0; h < dev->nr_hwq; h++) {
 		unsigned long fl;
 
-		if (!__atomic_load_n(&dev->hwq[h].pend_head, __ATOMIC_RELAXED))
+		if (h != mine && !__atomic_load_n(&dev->hwq[h].pend_head, __ATOMIC_RELAXED))
 			continue;
 		fl = blk_lock(dev, h);
 		issue_pending(dev, h);
@@ -387,9 +392,12 @@ void blk_wait(bool (*cond)(void *arg), void *arg)
 
 	for (;;) {
 		/* Interrupts stay off between the check and the hlt; the
-		 * lock is taken only to issue. */
-		for (struct blkdev *d = devices; d; d = d->next)
+		 * lock is taken only to issue and to look for completions. */
+		for (struct blkdev *d = devices; d; d = d->next) {
 			issue_pending_locked(d);
+			if (d->ops->poll)
+				d->ops->poll(d, this_cpu()->index % d->nr_hwq);
+		}
 		if (cond(arg))
 			break;
 		if (!warned && time_ns() - start > BLK_STALL_NS) {

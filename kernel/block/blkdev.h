@@ -116,6 +116,11 @@ struct blkdev_ops {
 	 * CPUs do not wait while the device is told. kick then only decides
 	 * which queues need it. */
 	void (*notify)(struct blkdev *dev);
+	/* Optional: collect completions of context `hwq` as the interrupt
+	 * would, without holding its lock (it takes it). A waiter calls it
+	 * on every wake-up, so a completion whose interrupt was lost is
+	 * still seen (see vblk_poll for why interrupts can be lost). */
+	void (*poll)(struct blkdev *dev, unsigned hwq);
 	/* Extra lines for `lsblk -v` / `blk stats`. Optional. */
 	void (*print_stats)(struct blkdev *dev);
 	/* Switch the write cache mode and update dev->cache. Optional

@@ -137,15 +137,16 @@ int smp_call(unsigned cpu, smp_call_fn *fn, void *arg, unsigned timeout_ms)
 int smp_call_everywhere(smp_call_fn *fn, void *(*arg_for)(unsigned cpu), unsigned timeout_ms)
 {
 	static struct smp_call calls[ACPI_MAX_CPUS];
-	static struct spinlock one_at_a_time = SPINLOCK_INIT("call everywhere");
+	static bool running;
 	unsigned n = smp_cpus_online(), started = n;
 	int err = 0;
 
-	if (this_cpu()->index != 0)
+	/* calls[] is shared: only the boot CPU may ask, once at a time (fn
+	 * calling this again would reuse calls[]). A flag, not a spinlock:
+	 * fn may sleep. */
+	if (this_cpu()->index != 0 || running)
 		return -EINVAL;
-	/* calls[] is shared: the boot CPU is the only caller, and it does
-	 * not call itself recursively from fn. The lock catches both. */
-	spin_lock(&one_at_a_time);
+	running = true;
 	for (unsigned i = 1; i < n; i++) {
 		int e = smp_call_start(i, &calls[i], fn, arg_for(i));
 		if (e) {
@@ -160,6 +161,6 @@ int smp_call_everywhere(smp_call_fn *fn, void *(*arg_for)(unsigned cpu), unsigne
 		if (e && !err)
 			err = e;
 	}
-	spin_unlock(&one_at_a_time);
+	running = false;
 	return err;
 }

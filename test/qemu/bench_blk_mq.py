@@ -36,8 +36,12 @@ def run(kernel, cpus, iothread, ms):
         args += ["-object", "iothread,id=io0"]
         dev += ",iothread=io0"
     args += ["-device", dev]
-    proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                          errors="replace", timeout=60 + ms // 1000 * 4)
+    try:
+        proc = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                              text=True, errors="replace", timeout=60 + ms // 1000 * 4)
+    except subprocess.TimeoutExpired as e:
+        out = e.output.decode(errors="replace") if isinstance(e.output, bytes) else e.output
+        return "timeout", out or ""
     return proc.returncode, proc.stdout
 
 
