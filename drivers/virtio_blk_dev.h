@@ -105,7 +105,6 @@ struct vblk_queue {
 	size_t slots_size;
 	unsigned nslots;
 	struct vblk_slot *free;
-	bool need_kick;
 	bool need_notify; /* kick_prepare said yes: ring the doorbell (atomic) */
 	uint64_t cpus;	  /* CPUs that ran its callback (virtio_blk_qstats) */
 	uint64_t requests, completed;

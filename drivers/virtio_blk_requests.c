@@ -294,7 +294,6 @@ int vblk_issue(struct blkdev *dev, struct blk_request *req)
 			return 1;
 		}
 		q->free = slot->next_free;
-		q->need_kick = true;
 		q->requests++;
 		q->per_type[req->op]++;
 		req->inflight++;
@@ -316,7 +315,6 @@ void vblk_kick(struct blkdev *dev, unsigned hwq)
 	for (unsigned i = hwq; i < vb->nq; i += dev->nr_hwq) {
 		/* Also without new work: with event index, this is where a
 		 * device's wish read too early is caught (kick_prepare). */
-		vb->q[i].need_kick = false;
 		if (virtqueue_kick_prepare(vb->q[i].vq))
 			__atomic_store_n(&vb->q[i].need_notify, true, __ATOMIC_RELEASE);
 	}

@@ -3,7 +3,8 @@
  * "Advanced Programmable Interrupt Controller") in xAPIC mode: it receives
  * the IOAPICs' and devices' MSI messages, takes end-of-interrupt, sends
  * inter-processor interrupts, and has the timer the periodic tick uses.
- * kernel/irq/ and kernel/time/ drive it; nothing else should need to.
+ * kernel/irq/, kernel/time/ and the CPU start-up (arch/x86_64/ap_start.c,
+ * kernel/smp/) drive it; nothing else should need to.
  */
 #ifndef ARCH_X86_64_LAPIC_H
 #define ARCH_X86_64_LAPIC_H

@@ -232,12 +232,10 @@ static void issue_pending(struct blkdev *dev, unsigned h)
 {
 	struct blk_hwq *q = &dev->hwq[h];
 	struct blk_request *req;
-	bool issued = false;
 
 	while ((req = q->pend_head)) {
 		if (dev->ops->issue(dev, req) == 0)
 			break; /* full: completions will make room */
-		issued = true;
 		q->pend_head = req->next_pending;
 		if (!q->pend_head)
 			q->pend_tail = NULL;
@@ -250,7 +248,6 @@ static void issue_pending(struct blkdev *dev, unsigned h)
 	/* Always: a kick with nothing new still catches a notification
 	 * wish read too early (virtqueue_kick_prepare). */
 	dev->ops->kick(dev, h);
-	(void)issued;
 }
 
 /* Issues what `dev` has pending, if anything, on every context; on this

@@ -11,10 +11,11 @@
  * handlers by vector, and signals end-of-interrupt to the LAPIC, which for a
  * level-triggered vector also tells the IOAPIC it may deliver again.
  *
- * Every device interrupt goes to the boot CPU, and the tables change only in
- * the boot CPU's thread context with interrupts off. The other CPUs
- * dispatch only their timer vector, whose entry is fixed once timer_init()
- * has run; the per-vector counts are atomic for them.
+ * Every GSI goes to the boot CPU; an MSI vector goes where its driver asked
+ * (irq_set_msi_cpu). The tables change only in the boot CPU's thread
+ * context with interrupts off, at boot and probe time, before the vectors
+ * they change can fire elsewhere; every CPU dispatches, so the counts are
+ * atomic.
  */
 #include <errno.h>
 #include <stdio.h>

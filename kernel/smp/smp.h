@@ -3,9 +3,8 @@
  * (ACPI 6.5, 5.2.12.2 and 5.2.12.12), which of them came up, and a start
  * for each. The boot CPU is up from the first instruction; smp_init()
  * starts the others through arch/x86_64/ap_start.h and gives each its
- * tick. Until interrupts are steered (issue 15, later steps) every device
- * interrupt still goes to the boot CPU, and the others take only their own
- * timer: they idle in `hlt`.
+ * tick. Then each runs its idle loop (kernel/smp/smp_call.h): `hlt`, and
+ * the cross-CPU calls it is sent.
  */
 #ifndef KERNEL_SMP_SMP_H
 #define KERNEL_SMP_SMP_H
