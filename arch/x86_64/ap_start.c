@@ -73,6 +73,10 @@ int ap_start(uint32_t apic_id, struct percpu *cpu, void *stack_top, ap_main_fn *
 
 	if (!trampoline_page)
 		return -ENODEV;
+	/* xAPIC destinations are 8 bits and 0xff is the broadcast: a larger
+	 * id would be cut and could INIT a CPU that is already running. */
+	if (apic_id >= XAPIC_MAX_ID)
+		return -EINVAL;
 	p->cr3 = read_cr3();
 	p->stack_top = (uint64_t)(uintptr_t)stack_top;
 	p->entry = ap_entry;

@@ -29,7 +29,9 @@ int ap_trampoline_install(uint64_t page);
  * aligned). Returns once the CPU has taken its own tables: 0, or
  * -ETIMEDOUT when it has not checked in after `timeout_ms` (it is then sent
  * INIT again, so a late start cannot run on structures the caller frees),
- * or -ENODEV before ap_trampoline_install(). One start at a time. */
+ * or -ENODEV before ap_trampoline_install(), or -EINVAL for an id of
+ * XAPIC_MAX_ID or more (those need x2APIC mode, which we do not use yet).
+ * One start at a time. */
 int ap_start(uint32_t apic_id, struct percpu *cpu, void *stack_top, ap_main_fn *main,
 	     unsigned timeout_ms);
 

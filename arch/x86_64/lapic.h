@@ -13,6 +13,9 @@
 #include <stdint.h>
 
 #define LAPIC_DEFAULT_ADDR 0xfee00000ull
+/* xAPIC ids are 8 bits and 0xff means "all": every id a destination field
+ * can name is below this. */
+#define XAPIC_MAX_ID 0xff
 
 /* Map the LAPIC at physical address `phys` and enable the boot CPU's in
  * xAPIC (MMIO) mode. Every LAPIC answers at the same address, each CPU

@@ -323,9 +323,7 @@ int irq_set_msi_cpu(int vector, uint32_t apic_id)
 {
 	unsigned long fl;
 
-	/* xAPIC physical destination mode names 8-bit ids; 0xff is the
-	 * broadcast id. */
-	if (vector < 0 || vector >= NVECTORS || apic_id >= 0xff)
+	if (vector < 0 || vector >= NVECTORS || apic_id >= XAPIC_MAX_ID)
 		return -EINVAL;
 	fl = irq_save();
 	if (vectors[vector].use != VEC_MSI) {

@@ -16,12 +16,8 @@
 
 #include "arch/x86_64/ap_start.h"
 #include "arch/x86_64/boot/boot_info.h"
-#include "arch/x86_64/irqflags.h"
-#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
-#include "arch/x86_64/trap.h"
 #include "kernel/acpi/acpi.h"
-#include "kernel/irq/irq.h"
 #include "kernel/lib/cmdline.h"
 #include "kernel/lib/init.h"
 #include "kernel/lib/log.h"
@@ -210,6 +206,10 @@ void smp_init(void)
 			pr_err("smp: CPU with APIC id %u did not report in within %u ms; "
 			       "booting on without it\n",
 			       (unsigned)s->apic_id, SMP_START_TIMEOUT_MS);
+		else if (err == -EINVAL)
+			pr_err("smp: CPU with APIC id %u needs x2APIC mode, which is not "
+			       "supported yet; booting on without it\n",
+			       (unsigned)s->apic_id);
 		else
 			pr_err("smp: CPU with APIC id %u not started: error %d\n",
 			       (unsigned)s->apic_id, err);

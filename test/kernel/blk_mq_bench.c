@@ -25,8 +25,11 @@
 #define QD	    32
 #define REQ_SECTORS 8
 
+struct mq_run;
+
 struct mq_slot {
 	struct blk_request req;
+	struct mq_run *run;
 	void *buf;
 	bool busy;
 	bool done;
@@ -47,7 +50,7 @@ static struct mq_run runs[ACPI_MAX_CPUS];
 static void mq_done(struct blk_request *req, int status)
 {
 	struct mq_slot *s = req->ctx;
-	struct mq_run *r = &runs[req->submit_cpu];
+	struct mq_run *r = s->run;
 
 	/* Normally on the submitting CPU, but a request another CPU issued
 	 * from the shared pending list completes there: atomics. */
@@ -132,6 +135,7 @@ static void blk_mq_bench(void)
 	for (unsigned c = 0; c < n; c++) {
 		runs[c] = (struct mq_run){.dev = dev, .rng = 0x9e3779b97f4a7c15ull * (c + 1)};
 		for (unsigned i = 0; i < QD; i++) {
+			runs[c].slot[i].run = &runs[c];
 			runs[c].slot[i].buf = dma_alloc(REQ_SECTORS * BLK_SECTOR_SIZE, 4096);
 			if (!runs[c].slot[i].buf) {
 				printf("bench: blk_mq: no memory for buffers\n");

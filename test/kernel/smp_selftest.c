@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86_64/lapic.h"
 #include "arch/x86_64/percpu.h"
 #include "kernel/acpi/acpi.h"
 #include "kernel/lib/cmdline.h"
@@ -99,19 +100,38 @@ static void check_ticks(void)
 	}
 }
 
-/* An APIC id that is listed as absent, or else one that nothing has. */
+static bool apic_id_listed(uint32_t id)
+{
+	for (unsigned i = 0; i < smp_slots(); i++)
+		if (smp_slot(i)->apic_id == id)
+			return true;
+	return false;
+}
+
+/* An xAPIC id listed as absent, or else the lowest one nothing has. */
 static uint32_t silent_apic_id(void)
 {
-	uint32_t top = 0;
+	uint32_t id = 1;
 
 	for (unsigned i = 0; i < smp_slots(); i++) {
 		const struct cpu_slot *s = smp_slot(i);
-		if (s->state == CPU_ABSENT)
+		if (s->state == CPU_ABSENT && s->apic_id < XAPIC_MAX_ID)
 			return s->apic_id;
-		if (s->apic_id > top)
-			top = s->apic_id;
 	}
-	return top + 1;
+	while (apic_id_listed(id))
+		id++;
+	return id;
+}
+
+/* The xAPIC cannot name an id of 0xff or more: refused, nothing sent. */
+static void check_unnameable_cpu(void)
+{
+	struct percpu *cpu = NULL;
+	int err = smp_start_cpu(XAPIC_MAX_ID + 1, 10, &cpu);
+
+	check(err == -EINVAL && cpu == NULL,
+	      "starting APIC id %u, which xAPIC mode cannot name, is refused (%d)",
+	      XAPIC_MAX_ID + 1, err);
 }
 
 static void check_silent_cpu(void)
@@ -146,5 +166,6 @@ static void smp_selftest(void)
 	check_percpu();
 	check_ticks();
 	check_silent_cpu();
+	check_unnameable_cpu();
 }
 SELFTEST(smp, smp_selftest);

@@ -32,12 +32,14 @@ static void where_am_i(void *arg)
 	*(int *)arg = (int)this_cpu()->index;
 }
 
+struct call_to_boot {
+	int *ran_on, *err;
+};
+
 /* Run on CPU 1: try to call CPU 0. */
 static void call_boot_cpu(void *arg)
 {
-	struct {
-		int *ran_on, *err;
-	} *a = arg;
+	struct call_to_boot *a = arg;
 
 	*a->err = smp_call(0, where_am_i, a->ran_on, 10);
 }
@@ -70,9 +72,7 @@ static void check_calls(void)
 	      "a call to CPU %u, which is not online, gives -ENODEV", n);
 	if (n > 1) {
 		int err = 0, ran_on = -1;
-		struct call_to_boot {
-			int *ran_on, *err;
-		} arg = {&ran_on, &err};
+		struct call_to_boot arg = {&ran_on, &err};
 		smp_call(1, call_boot_cpu, &arg, CALL_TIMEOUT_MS);
 		check(err == -ENODEV && ran_on == -1,
 		      "CPU 1 cannot call the boot CPU, which runs no idle loop (%d)", err);
